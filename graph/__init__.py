@@ -1,0 +1,1 @@
+"""The agent hierarchy: master supervisor -> domain supervisors -> specialists -> tools."""

@@ -1,0 +1,93 @@
+"""Planners: the offline playbook or a chat model, driving one and the same agent loop."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Protocol
+
+from langchain_core.messages import AIMessage, AnyMessage, ToolMessage
+from langchain_core.messages.tool import tool_call
+
+from graph.specialists.base import Specialist
+from graph.state import EventData
+
+OFFLINE = "offline"
+OPENAI_PREFIX = "openai:"
+
+
+class Planner(Protocol):
+    """Decides a specialist's next step from the conversation so far."""
+
+    async def plan(
+        self, specialist: Specialist, event: EventData, messages: Sequence[AnyMessage]
+    ) -> AIMessage: ...
+
+
+class PlaybookPlanner:
+    """Deterministic planning from each specialist's playbook (no model needed).
+
+    Tool call ids derive from the specialist and turn, so a re-run plans the same ids.
+    """
+
+    async def plan(
+        self, specialist: Specialist, event: EventData, messages: Sequence[AnyMessage]
+    ) -> AIMessage:
+        results = [message for message in messages if isinstance(message, ToolMessage)]
+        turn = sum(isinstance(message, AIMessage) for message in messages)
+        step = specialist.playbook(event, results)
+        if isinstance(step, str):
+            return AIMessage(content=step)
+        return AIMessage(
+            content="",
+            tool_calls=[
+                tool_call(
+                    name=call["name"],
+                    args=call["args"],
+                    id=f"{specialist.name}-{turn}-{index}",
+                )
+                for index, call in enumerate(step)
+            ],
+        )
+
+
+class ChatModelPlanner:
+    """A tool-calling chat model (any OpenAI-compatible server) plans instead of the playbook."""
+
+    def __init__(self, model_name: str) -> None:
+        from langchain_openai import ChatOpenAI
+
+        self.model = ChatOpenAI(model=model_name, temperature=0)
+
+    async def plan(
+        self,
+        specialist: Specialist,
+        event: EventData,  # noqa: ARG002 - the model reads the event from the messages
+        messages: Sequence[AnyMessage],
+    ) -> AIMessage:
+        bound = self.model.bind_tools(list(specialist.tools))
+        reply = await bound.ainvoke(list(messages))
+        if not isinstance(reply, AIMessage):
+            raise TypeError(f"model answered with {type(reply).__name__}, not an AI message")
+        return reply
+
+
+def build_planner(model: str) -> Planner:
+    """`offline` -> playbooks; `openai:<model>` -> that model through langchain-openai."""
+    if model == OFFLINE:
+        return PlaybookPlanner()
+    if model.startswith(OPENAI_PREFIX) and len(model) > len(OPENAI_PREFIX):
+        return ChatModelPlanner(model.removeprefix(OPENAI_PREFIX))
+    raise ValueError(
+        f"unknown model setting {model!r}: use 'offline' or 'openai:<model name>' "
+        "(OPENAI_API_KEY and, for other servers, OPENAI_BASE_URL)"
+    )
+
+
+def event_brief(event: EventData) -> str:
+    """The event as the specialist's first user message."""
+    return json.dumps(
+        {"type": event["type"], "entity": event["entity"], "payload": event["payload"]},
+        sort_keys=True,
+        default=str,
+    )

@@ -1,0 +1,52 @@
+"""E-commerce: explainable, rule-based fraud review of a new order."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from langchain_core.messages import ToolMessage
+
+from graph.specialists.base import PlaybookStep, Specialist, last_result
+from graph.state import EventData
+from graph.tools.ecommerce import score_order_risk_tool
+
+PROMPT = (
+    "You review new orders for fraud. Call score_order_risk with the order's facts, then "
+    "state the score and the reasons in one sentence."
+)
+
+
+def risk_facts(payload: dict[str, Any]) -> dict[str, Any]:
+    customer = payload.get("customer") or {}
+    return {
+        "order_total": float(payload.get("total", 0)),
+        "currency": str(payload.get("currency", "USD")),
+        "customer_order_count": int(customer.get("order_count", 0)),
+        "customer_average_total": float(customer.get("average_total", 0)),
+        "account_age_days": int(customer.get("account_age_days", 0)),
+        "billing_country": (payload.get("billing_address") or {}).get("country"),
+        "shipping_country": (payload.get("shipping_address") or {}).get("country"),
+        "orders_last_24h": int(payload.get("orders_last_24h", 0)),
+        "payment_method": str(payload.get("payment_method", "credit_card")),
+    }
+
+
+def playbook(event: EventData, results: Sequence[ToolMessage]) -> PlaybookStep:
+    risk = last_result(results, score_order_risk_tool.name)
+    if risk is None:
+        return [{"name": score_order_risk_tool.name, "args": risk_facts(event["payload"])}]
+    if not isinstance(risk, dict):
+        return f"risk scoring failed: {risk}"
+    reasons = ", ".join(reason["reason"] for reason in risk["reasons"]) or "no risk signals"
+    return f"fraud risk {risk['score']}/100 ({reasons})"
+
+
+SPECIALIST = Specialist(
+    name="fraud_review",
+    domain="ecommerce",
+    description="Scores a new order's fraud risk 0-100 with named reasons.",
+    prompt=PROMPT,
+    tools=(score_order_risk_tool,),
+    playbook=playbook,
+)

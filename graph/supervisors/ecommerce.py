@@ -1,0 +1,14 @@
+"""The E-commerce domain supervisor."""
+
+from __future__ import annotations
+
+from graph.models import Planner
+from graph.specialists import specialists_of
+from graph.supervisors.base import DomainGraph, build_domain_graph
+
+DOMAIN = "ecommerce"
+
+
+def build_ecommerce_graph(*, planner: Planner) -> DomainGraph:
+    """The E-commerce supervisor over its specialists (uncompiled)."""
+    return build_domain_graph(domain=DOMAIN, specialists=specialists_of(DOMAIN), planner=planner)

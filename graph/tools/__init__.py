@@ -1,0 +1,1 @@
+"""Typed tools, grouped by domain."""

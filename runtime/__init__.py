@@ -1,0 +1,1 @@
+"""The base layer: settings, database, migrations, the event inbox and the queue app."""

@@ -1,0 +1,45 @@
+"""The procrastinate app object and the job names the API defers by."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import procrastinate
+from psycopg import AsyncConnection
+from psycopg.rows import DictRow
+
+PROCESS_EVENT = "process_event"
+EVENTS_QUEUE = "events"
+
+
+def build_queue_app() -> procrastinate.App:
+    """A procrastinate app on the psycopg connector; `open_async(pool)` attaches our pool.
+
+    The worker side registers its tasks on it (`service.tasks`); the API defers by name.
+    """
+    return procrastinate.App(connector=procrastinate.PsycopgConnector())
+
+
+def entity_lock(tenant_id: str, entity: str) -> str:
+    """Jobs sharing this lock run one at a time, in the order they were deferred."""
+    return f"{tenant_id}/{entity}"
+
+
+async def defer_process_event(
+    queue: procrastinate.App,
+    conn: AsyncConnection[DictRow],
+    *,
+    tenant_id: str,
+    event_id: uuid.UUID,
+    entity: str,
+) -> int:
+    """Defer `process_event` on `conn`, so the job commits with the caller's transaction."""
+    task: Any = queue.configure_task(
+        name=PROCESS_EVENT,
+        queue=EVENTS_QUEUE,
+        lock=entity_lock(tenant_id, entity),
+        connection=conn,
+    )
+    job_id: int = await task.defer_async(tenant_id=tenant_id, event_id=str(event_id))
+    return job_id
