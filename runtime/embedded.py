@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -18,7 +19,10 @@ def embedded_postgres(pgdata: Path) -> Iterator[str]:
     pgserver counts the processes holding the directory, so an API process and a worker
     process share one server, and the last one to exit stops it.
     """
-    import pgserver  # imported here: it is heavy and only the embedded mode needs it
+    with warnings.catch_warnings():
+        # platformdirs warns when XDG_RUNTIME_DIR is unset (containers, CI); /tmp is fine.
+        warnings.simplefilter("ignore")
+        import pgserver  # imported here: it is heavy and only the embedded mode needs it
 
     pgdata.mkdir(parents=True, exist_ok=True)
     reused = (pgdata / "PG_VERSION").exists()

@@ -172,3 +172,20 @@ async def record_outcome(
                 event_id,
             ),
         )
+
+
+async def list_events(
+    pool: Pool, *, tenant_id: str, status: EventStatus | None, limit: int
+) -> list[StoredEvent]:
+    async with pool.connection() as conn:
+        cursor = await conn.execute(
+            f"""
+            SELECT {SELECT_COLUMNS} FROM events
+             WHERE tenant_id = %s AND (%s::text IS NULL OR status = %s)
+             ORDER BY received_at DESC
+             LIMIT %s
+            """,
+            (tenant_id, status, status, limit),
+        )
+        rows = await cursor.fetchall()
+    return [StoredEvent.model_validate(row) for row in rows]

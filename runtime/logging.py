@@ -41,5 +41,5 @@ def configure_logging(level: str) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
-    for noisy in ("httpx", "procrastinate", "uvicorn.access"):
+    for noisy in ("httpx", "procrastinate", "uvicorn.access", "pgserver"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))

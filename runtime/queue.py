@@ -13,12 +13,17 @@ PROCESS_EVENT = "process_event"
 EVENTS_QUEUE = "events"
 
 
-def build_queue_app() -> procrastinate.App:
-    """A procrastinate app on the psycopg connector; `open_async(pool)` attaches our pool.
+def build_queue_app(url: str, *, max_connections: int = 4) -> procrastinate.App:
+    """A procrastinate app with a small pool of its own on the same database.
 
-    The worker side registers its tasks on it (`service.tasks`); the API defers by name.
+    Its pool is separate from ours because procrastinate opens its LISTEN connection with
+    its own connection arguments. The worker side registers its tasks on the app
+    (`service.tasks`); the API defers by name, on our connection, inside our transaction.
     """
-    return procrastinate.App(connector=procrastinate.PsycopgConnector())
+    connector = procrastinate.PsycopgConnector(
+        conninfo=url, min_size=1, max_size=max_connections, name="procrastinate"
+    )
+    return procrastinate.App(connector=connector)
 
 
 def entity_lock(tenant_id: str, entity: str) -> str:

@@ -42,10 +42,10 @@ async def open_resources(
             applied = await migrate(pool)
             if applied:
                 logger.info("database migrated: %d migration(s) applied", len(applied))
-            queue = build_queue_app()
+            queue = build_queue_app(url)
             if register_tasks is not None:
                 register_tasks(queue)
-            async with queue.open_async(pool):
+            async with queue.open_async():
                 yield Resources(
                     settings=settings,
                     pool=pool,

@@ -1,0 +1,1 @@
+"""The composition root: CLI, worker tasks and demo, wiring api, graph and runtime together."""

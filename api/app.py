@@ -1,0 +1,40 @@
+"""The FastAPI app factory; the lifespan opens the pool, checkpointer and queue."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
+
+import procrastinate
+from fastapi import FastAPI
+
+from api import events, health
+from runtime.resources import Resources, open_resources
+from runtime.settings import Settings
+
+ServiceHook = Callable[[Resources], AbstractAsyncContextManager[None]]
+
+
+def create_app(
+    settings: Settings,
+    *,
+    register_tasks: Callable[[procrastinate.App], None] | None = None,
+    service_hook: ServiceHook | None = None,
+) -> FastAPI:
+    """Build the API; `service_hook` runs beside it (the in-process worker, for instance)."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with AsyncExitStack() as stack:
+            resources = await stack.enter_async_context(
+                open_resources(settings, register_tasks=register_tasks)
+            )
+            app.state.resources = resources
+            if service_hook is not None:
+                await stack.enter_async_context(service_hook(resources))
+            yield
+
+    app = FastAPI(title="opsgraph", version="0.1.0", lifespan=lifespan)
+    app.include_router(health.router)
+    app.include_router(events.router)
+    return app

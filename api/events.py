@@ -1,0 +1,121 @@
+"""Canonical events from internal senders, and every event's status and run timeline."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from datetime import datetime
+from typing import Annotated, Any
+
+import psycopg
+from fastapi import APIRouter, HTTPException, Query, status
+from psycopg_pool import PoolTimeout
+from pydantic import BaseModel
+
+from api.deps import OperatorKey, ReaderKey, ResourcesDep
+from graph.routing import known_event_types
+from runtime.events import (
+    CanonicalEvent,
+    EventStatus,
+    StoredEvent,
+    get_event,
+    insert_event,
+    list_events,
+)
+from runtime.queue import defer_process_event
+
+logger = logging.getLogger(__name__)
+
+router = APIRouter(prefix="/events", tags=["events"])
+
+API_SOURCE = "api"
+
+
+class EventAccepted(BaseModel):
+    event_id: uuid.UUID
+    status: EventStatus
+
+
+class EventView(BaseModel):
+    event_id: uuid.UUID
+    source: str
+    type: str
+    entity: str
+    status: EventStatus
+    status_reason: str | None
+    attempts: int
+    received_at: datetime
+    occurred_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    domains: list[str]
+    timeline: list[dict[str, Any]]
+    summary: str | None
+    error: str | None
+    payload: dict[str, Any]
+
+    @classmethod
+    def of(cls, event: StoredEvent) -> EventView:
+        return cls.model_validate(event.model_dump())
+
+
+@router.post("", status_code=status.HTTP_202_ACCEPTED, response_model=EventAccepted)
+async def create_event(
+    body: CanonicalEvent, key: OperatorKey, resources: ResourcesDep
+) -> EventAccepted:
+    """Accept a canonical event; answered only once the row and its job are committed."""
+    if body.type not in known_event_types():
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT,
+            detail=f"unknown event type {body.type!r}; known types: {known_event_types()}",
+        )
+    event_id = uuid.uuid4()
+    try:
+        async with resources.pool.connection(timeout=5) as conn, conn.transaction():
+            job_id = await defer_process_event(
+                resources.queue,
+                conn,
+                tenant_id=key.tenant_id,
+                event_id=event_id,
+                entity=body.entity,
+            )
+            await insert_event(
+                conn,
+                tenant_id=key.tenant_id,
+                source=API_SOURCE,
+                event=body,
+                event_id=event_id,
+                status=EventStatus.QUEUED,
+                job_id=job_id,
+            )
+    except (psycopg.OperationalError, PoolTimeout) as exc:
+        logger.warning("event not stored: %s", type(exc).__name__)
+        raise HTTPException(
+            status.HTTP_503_SERVICE_UNAVAILABLE,
+            detail="event store unavailable; nothing was stored, retry later",
+            headers={"Retry-After": "5"},
+        ) from exc
+    return EventAccepted(event_id=event_id, status=EventStatus.QUEUED)
+
+
+@router.get("", response_model=list[EventView])
+async def read_events(
+    key: ReaderKey,
+    resources: ResourcesDep,
+    status_filter: Annotated[EventStatus | None, Query(alias="status")] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+) -> list[EventView]:
+    """The tenant's latest events, optionally of one status (`?status=failed`: dead letters)."""
+    events = await list_events(
+        resources.pool, tenant_id=key.tenant_id, status=status_filter, limit=limit
+    )
+    return [EventView.of(event) for event in events]
+
+
+@router.get("/{event_id}", response_model=EventView)
+async def read_event(event_id: uuid.UUID, key: ReaderKey, resources: ResourcesDep) -> EventView:
+    """An event's status and run timeline: supervisors, specialists, tool calls and results."""
+    event = await get_event(resources.pool, tenant_id=key.tenant_id, event_id=event_id)
+    if event is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no event {event_id}")
+    return EventView.of(event)

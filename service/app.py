@@ -1,0 +1,21 @@
+"""The service's app: the API with the worker tasks registered, and optionally a worker."""
+
+from __future__ import annotations
+
+from functools import partial
+
+from fastapi import FastAPI
+
+from api.app import create_app
+from runtime.settings import Settings
+from service.tasks import register_tasks
+from service.worker import background_worker
+
+
+def build_service_app(settings: Settings, *, with_worker: bool = True) -> FastAPI:
+    """The API; with `with_worker` an in-process worker runs jobs beside it."""
+    return create_app(
+        settings,
+        register_tasks=partial(register_tasks, max_attempts=settings.job_max_attempts),
+        service_hook=background_worker if with_worker else None,
+    )

@@ -1,0 +1,162 @@
+"""The `opsgraph` command line."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import uuid
+from typing import Annotated
+
+import typer
+
+from runtime.apikeys import Role, UnknownTenantError, create_key
+from runtime.events import get_event
+from runtime.logging import configure_logging
+from runtime.resources import open_resources
+from runtime.settings import Settings, get_settings
+
+app = typer.Typer(
+    help="opsgraph: an agent service for commerce and SaaS operations.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+keys_app = typer.Typer(help="API keys.", no_args_is_help=True)
+events_app = typer.Typer(help="The events inbox.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(keys_app, name="keys")
+app.add_typer(events_app, name="events")
+
+HostOption = Annotated[str | None, typer.Option(help="Interface to bind (default: OPSGRAPH_HOST).")]
+PortOption = Annotated[int | None, typer.Option(help="Port to bind (default: OPSGRAPH_PORT).")]
+
+
+def load_settings(**overrides: object) -> Settings:
+    settings = get_settings()
+    changes = {key: value for key, value in overrides.items() if value is not None}
+    settings = settings.model_copy(update=changes) if changes else settings
+    configure_logging(settings.log_level)
+    return settings
+
+
+@app.command()
+def serve(
+    host: HostOption = None,
+    port: PortOption = None,
+    no_worker: Annotated[
+        bool, typer.Option("--no-worker", help="API only; run `opsgraph worker` separately.")
+    ] = False,
+) -> None:
+    """Run the API (with an in-process worker unless --no-worker)."""
+    from service.app import build_service_app
+    from service.server import build_server
+
+    settings = load_settings(host=host, port=port)
+    app_ = build_service_app(settings, with_worker=not no_worker)
+    server = build_server(
+        app_, host=settings.host, port=settings.port, log_level=settings.log_level
+    )
+    server.run()
+    if not server.started:
+        raise typer.Exit(1)
+
+
+@app.command()
+def worker() -> None:
+    """Run a worker process: it takes jobs from the queue until interrupted."""
+    from service.tasks import register_tasks
+    from service.worker import run_worker
+
+    settings = load_settings()
+
+    async def main() -> None:
+        async with open_resources(
+            settings,
+            register_tasks=lambda queue: register_tasks(
+                queue, max_attempts=settings.job_max_attempts
+            ),
+        ) as resources:
+            await run_worker(resources, install_signal_handlers=True)
+
+    asyncio.run(main())
+
+
+@app.command()
+def demo(
+    exit_after: Annotated[
+        bool, typer.Option("--exit", help="Stop after printing the table (for scripts).")
+    ] = False,
+    host: HostOption = None,
+    port: PortOption = None,
+) -> None:
+    """Start the service, send one sample event per domain over HTTP, print what ran."""
+    from service.demo_run import run_demo
+
+    settings = load_settings(host=host, port=port)
+    sys.exit(asyncio.run(run_demo(settings, exit_after=exit_after)))
+
+
+@db_app.command("migrate")
+def db_migrate() -> None:
+    """Apply pending migrations (they are also applied at start-up)."""
+    from runtime.migrate import applied_versions
+
+    settings = load_settings()
+
+    async def main() -> None:
+        async with open_resources(settings) as resources:
+            versions = sorted(await applied_versions(resources.pool))
+        typer.echo(f"database is current: migrations {', '.join(f'{v:04d}' for v in versions)}")
+
+    asyncio.run(main())
+
+
+@keys_app.command("create")
+def keys_create(
+    role: Annotated[Role, typer.Option(help="What the key may do.")],
+    name: Annotated[str, typer.Option(help="Who or what holds the key.")],
+    tenant: Annotated[str, typer.Option(help="The tenant the key is bound to.")] = "default",
+) -> None:
+    """Create an API key; it is printed once and only its hash is stored."""
+    settings = load_settings()
+
+    async def main() -> str:
+        async with open_resources(settings) as resources:
+            _, secret = await create_key(resources.pool, tenant_id=tenant, name=name, role=role)
+        return secret
+
+    try:
+        secret = asyncio.run(main())
+    except UnknownTenantError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    typer.echo(secret)
+    typer.echo(f"{role.value} key {name!r} for tenant {tenant!r}; it is not shown again.", err=True)
+
+
+@events_app.command("show")
+def events_show(
+    event_id: Annotated[uuid.UUID, typer.Argument(help="The event id.")],
+    tenant: Annotated[str, typer.Option(help="The event's tenant.")] = "default",
+) -> None:
+    """Print an event's status and run timeline as JSON."""
+    settings = load_settings()
+
+    async def main() -> str | None:
+        async with open_resources(settings) as resources:
+            event = await get_event(resources.pool, tenant_id=tenant, event_id=event_id)
+        return None if event is None else event.model_dump_json(indent=2)
+
+    shown = asyncio.run(main())
+    if shown is None:
+        typer.echo(f"error: no event {event_id} for tenant {tenant!r}", err=True)
+        raise typer.Exit(1)
+    typer.echo(shown)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,46 @@
+"""The demo's process: serve, send the samples, print the table, keep serving or stop."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import typer
+
+from runtime.resources import Resources
+from runtime.settings import Settings
+from service.app import build_service_app
+from service.demo import demo_key, render_table, send_samples
+from service.server import build_server, wait_started
+
+logger = logging.getLogger(__name__)
+
+
+async def run_demo(settings: Settings, *, exit_after: bool) -> int:
+    """Return the exit code: 0 when every sample settled, 1 otherwise."""
+    app = build_service_app(settings, with_worker=True)
+    server = build_server(app, host=settings.host, port=settings.port, log_level="warning")
+    task = asyncio.create_task(server.serve())
+    await wait_started(server, task)
+    base_url = f"http://{settings.host}:{settings.port}"
+    resources: Resources = app.state.resources
+    typer.echo(f"opsgraph is up at {base_url} ({describe_database(settings)})")
+    typer.echo("sending one sample event per domain to POST /events ...")
+    views = await send_samples(base_url, await demo_key(resources))
+    typer.echo("")
+    typer.echo(render_table(views))
+    typer.echo("")
+    settled = all(view["status"] == "done" for view in views)
+    if exit_after:
+        server.should_exit = True
+        await task
+        return 0 if settled else 1
+    typer.echo(f"serving at {base_url} (docs at {base_url}/docs); press Ctrl-C to stop")
+    await task
+    return 0 if settled else 1
+
+
+def describe_database(settings: Settings) -> str:
+    if settings.embedded:
+        return f"embedded PostgreSQL in {settings.embedded_pg_dir}"
+    return "PostgreSQL at OPSGRAPH_DATABASE_URL"

@@ -1,0 +1,102 @@
+"""Runs one inbox event through the master graph and records where it got to."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from typing import Any
+
+from langchain_core.runnables import RunnableConfig
+from langgraph.graph.state import CompiledStateGraph
+
+from graph.master import build_master_graph
+from graph.models import build_planner
+from graph.state import EventData
+from runtime.events import EventStatus, StoredEvent, mark_running, record_outcome
+from runtime.resources import Resources
+
+logger = logging.getLogger(__name__)
+
+MasterGraph = CompiledStateGraph[Any, Any, Any, Any]
+
+
+def compile_master_graph(resources: Resources) -> MasterGraph:
+    """The hierarchy for the configured planner, checkpointed in Postgres."""
+    planner = build_planner(resources.settings.model)
+    return build_master_graph(planner=planner).compile(
+        checkpointer=resources.checkpointer, store=resources.store
+    )
+
+
+def thread_config(event_id: uuid.UUID) -> RunnableConfig:
+    return {"configurable": {"thread_id": f"event:{event_id}"}}
+
+
+def event_data(event: StoredEvent) -> EventData:
+    return {
+        "event_id": str(event.event_id),
+        "tenant_id": event.tenant_id,
+        "source": event.source,
+        "type": event.type,
+        "entity": event.entity,
+        "payload": event.payload,
+    }
+
+
+class EventRunner:
+    """What a worker needs to run events: the compiled graph and the pool."""
+
+    def __init__(self, resources: Resources, graph: MasterGraph) -> None:
+        self.resources = resources
+        self.graph = graph
+
+    async def run(
+        self, *, tenant_id: str, event_id: uuid.UUID, final_attempt: bool = True
+    ) -> EventStatus | None:
+        """Run (or resume) the event's thread; None when the event was already finished."""
+        pool = self.resources.pool
+        event = await mark_running(pool, tenant_id=tenant_id, event_id=event_id)
+        if event is None:
+            logger.info("event %s already finished; nothing to do", event_id)
+            return None
+        config = thread_config(event_id)
+        try:
+            values = await self._invoke(event, config)
+        except Exception as exc:
+            status = EventStatus.FAILED if final_attempt else EventStatus.QUEUED
+            await record_outcome(
+                pool,
+                tenant_id=tenant_id,
+                event_id=event_id,
+                status=status,
+                domains=[],
+                timeline=[],
+                error=f"{type(exc).__name__}: {exc}",
+            )
+            raise
+        snapshot = await self.graph.aget_state(config)
+        status = EventStatus.AWAITING_APPROVAL if snapshot.interrupts else EventStatus.DONE
+        if not values.get("domains"):
+            status = EventStatus.SKIPPED
+        await record_outcome(
+            pool,
+            tenant_id=tenant_id,
+            event_id=event_id,
+            status=status,
+            domains=list(values.get("domains", [])),
+            timeline=list(values.get("outcomes", [])),
+            summary=values.get("summary"),
+        )
+        logger.info("event %s %s: %s", event_id, status.value, values.get("summary", ""))
+        return status
+
+    async def _invoke(self, event: StoredEvent, config: RunnableConfig) -> dict[str, Any]:
+        """Start the thread, resume it after a crash, or read it when it already finished."""
+        snapshot = await self.graph.aget_state(config)
+        if snapshot.next:
+            result = await self.graph.ainvoke(None, config)
+        elif snapshot.values.get("summary") is not None:
+            return dict(snapshot.values)
+        else:
+            result = await self.graph.ainvoke({"event": event_data(event)}, config)
+        return dict(result)
