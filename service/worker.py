@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -14,6 +15,8 @@ from service.runner import EventRunner, compile_master_graph
 from service.tasks import RUNNER_KEY
 
 logger = logging.getLogger(__name__)
+
+HEALTHY_RUN_S = 60.0
 
 
 async def run_worker(
@@ -31,11 +34,28 @@ async def run_worker(
     )
 
 
+async def supervise_worker(resources: Resources, *, max_backoff_s: float = 30.0) -> None:
+    """Keep a worker running: procrastinate stops its worker when the database goes away,
+    so restart it with backoff until the database is back."""
+    backoff = 1.0
+    while True:
+        started = time.monotonic()
+        try:
+            await run_worker(resources)
+            logger.error("worker stopped on its own; restarting in %.0fs", backoff)
+        except Exception as exc:
+            logger.error(
+                "worker failed (%s: %s); restarting in %.0fs", type(exc).__name__, exc, backoff
+            )
+        await asyncio.sleep(backoff)
+        healthy_run = time.monotonic() - started > HEALTHY_RUN_S
+        backoff = 1.0 if healthy_run else min(backoff * 2, max_backoff_s)
+
+
 @asynccontextmanager
 async def background_worker(resources: Resources) -> AsyncIterator[None]:
     """An in-process worker beside the API, stopped when the API shuts down."""
-    task = asyncio.create_task(run_worker(resources), name="opsgraph-worker")
-    task.add_done_callback(report_stopped_worker)
+    task = asyncio.create_task(supervise_worker(resources), name="opsgraph-worker")
     logger.info("in-process worker started")
     try:
         yield
@@ -44,14 +64,3 @@ async def background_worker(resources: Resources) -> AsyncIterator[None]:
         with contextlib.suppress(asyncio.CancelledError):
             await task
         logger.info("in-process worker stopped")
-
-
-def report_stopped_worker(task: asyncio.Task[None]) -> None:
-    """A worker that stops on its own is an outage: say so loudly."""
-    if task.cancelled():
-        return
-    error = task.exception()
-    if error is not None:
-        logger.critical("in-process worker died: %r; no jobs are being processed", error)
-    else:
-        logger.critical("in-process worker stopped on its own; no jobs are being processed")

@@ -1,0 +1,141 @@
+"""Shared fixtures: the embedded PostgreSQL, a fresh database per module, the app, API keys."""
+
+from __future__ import annotations
+
+import socket
+import uuid
+import warnings
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psycopg
+import pytest
+from fastapi import FastAPI
+
+from runtime.apikeys import Role
+from runtime.database import open_pool
+from runtime.migrate import migrate
+from runtime.resources import Resources
+from runtime.settings import Settings
+from service.app import build_service_app
+from tests.support import make_key
+
+TEMPLATE_DB = "opsgraph_template"
+
+
+def guard_network() -> None:
+    """Tests may talk to loopback and unix sockets only."""
+    real_connect = socket.socket.connect
+
+    def connect(self: socket.socket, address: Any) -> Any:
+        if self.family == socket.AF_UNIX:
+            return real_connect(self, address)
+        host = address[0] if isinstance(address, tuple) else str(address)
+        if host in {"localhost", "::1"} or str(host).startswith("127."):
+            return real_connect(self, address)
+        raise RuntimeError(f"network access blocked in tests: {address!r}")
+
+    socket.socket.connect = connect  # type: ignore[method-assign]
+
+
+guard_network()
+
+
+def start_embedded(pgdata: Path) -> Any:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        import pgserver
+
+    return pgserver.get_server(pgdata, cleanup_mode="delete")
+
+
+@pytest.fixture(scope="session")
+def pg_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """One embedded PostgreSQL for the whole run, deleted afterwards."""
+    server = start_embedded(tmp_path_factory.mktemp("pg"))
+    yield server
+    server.cleanup()
+
+
+@pytest.fixture(scope="module")
+def second_pg_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """Another PostgreSQL, for tests that stop it or point the service at it."""
+    server = start_embedded(tmp_path_factory.mktemp("pg2"))
+    yield server
+    server.cleanup()
+
+
+def admin_url(server: Any, database: str = "postgres") -> str:
+    return str(server.get_uri(database))
+
+
+def create_database(server: Any, name: str, *, template: str | None = None) -> str:
+    with psycopg.connect(admin_url(server), autocommit=True) as conn:
+        clause = f" TEMPLATE {template}" if template else ""
+        conn.execute(f'CREATE DATABASE "{name}"{clause}')  # type: ignore[arg-type]
+    return admin_url(server, name)
+
+
+@pytest.fixture(scope="session")
+async def template_database(pg_server: Any) -> str:
+    """A migrated database that each module's database is cloned from."""
+    url = create_database(pg_server, TEMPLATE_DB)
+    async with open_pool(url, min_size=1, max_size=2) as pool:
+        await migrate(pool)
+    return TEMPLATE_DB
+
+
+@pytest.fixture(scope="module")
+def database_url(pg_server: Any, template_database: str) -> str:
+    """A fresh, migrated database for each test module."""
+    return create_database(pg_server, f"test_{uuid.uuid4().hex[:12]}", template=template_database)
+
+
+@pytest.fixture(scope="module")
+def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    return Settings(
+        database_url=database_url,  # type: ignore[arg-type]
+        data_dir=tmp_path_factory.mktemp("data"),
+        pool_min_size=1,
+        pool_max_size=6,
+        worker_concurrency=2,
+        job_max_attempts=1,
+    )
+
+
+@pytest.fixture(scope="module")
+async def app(settings: Settings) -> AsyncIterator[FastAPI]:
+    """The service app with its lifespan running, and no background worker (tests drain)."""
+    service_app = build_service_app(settings, with_worker=False)
+    async with service_app.router.lifespan_context(service_app):
+        yield service_app
+
+
+@pytest.fixture(scope="module")
+def resources(app: FastAPI) -> Resources:
+    found: Resources = app.state.resources
+    return found
+
+
+@pytest.fixture(scope="module")
+async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+        yield http
+
+
+@pytest.fixture(scope="module")
+async def operator_headers(resources: Resources) -> dict[str, str]:
+    return {"Authorization": f"Bearer {await make_key(resources, Role.OPERATOR)}"}
+
+
+@pytest.fixture(scope="module")
+async def reviewer_headers(resources: Resources) -> dict[str, str]:
+    return {"Authorization": f"Bearer {await make_key(resources, Role.REVIEWER)}"}
+
+
+@pytest.fixture
+def tmp_data_dir(tmp_path: Path) -> Path:
+    return tmp_path / "data"

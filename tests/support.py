@@ -1,0 +1,58 @@
+"""Helpers the tests share (fixtures live in conftest.py)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from runtime.apikeys import Role, create_key
+from runtime.resources import Resources
+from service.worker import run_worker
+
+
+async def make_key(resources: Resources, role: Role, tenant_id: str = "default") -> str:
+    _, secret = await create_key(
+        resources.pool, tenant_id=tenant_id, name=f"test-{role}", role=role
+    )
+    return secret
+
+
+async def drain_queue(resources: Resources, *, max_rounds: int = 50) -> None:
+    """Run workers until no job is left to do.
+
+    A worker with `wait=False` stops as soon as it finds nothing it may take, and a job
+    held back by its entity lock counts as nothing, so run rounds until the queue is empty.
+    """
+    for _ in range(max_rounds):
+        await run_worker(resources, wait=False)
+        async with resources.pool.connection() as conn:
+            cursor = await conn.execute(
+                "SELECT count(*) AS n FROM procrastinate_jobs WHERE status IN ('todo', 'doing')"
+            )
+            row = await cursor.fetchone()
+        if row is None or row["n"] == 0:
+            return
+    raise AssertionError(f"queue not empty after {max_rounds} worker rounds")
+
+
+def stop_postgres(server: Any) -> None:
+    """Stop an embedded server the hard way a real outage would (fast shutdown)."""
+    from pgserver._commands import pg_ctl
+
+    pg_ctl(["-w", "-m", "fast", "stop"], pgdata=server.pgdata, user=server.system_user)
+
+
+def start_postgres(server: Any) -> None:
+    server.ensure_postgres_running()
+
+
+async def wait_for(
+    probe: Callable[[], Awaitable[bool]], *, timeout_s: float = 60.0, what: str = "condition"
+) -> None:
+    """Poll `probe` until it holds; fail with `what` after `timeout_s`."""
+    deadline = asyncio.get_running_loop().time() + timeout_s
+    while not await probe():
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"timed out after {timeout_s:.0f}s waiting for {what}")
+        await asyncio.sleep(0.2)
