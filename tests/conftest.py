@@ -37,7 +37,7 @@ def guard_network() -> None:
             return real_connect(self, address)
         raise RuntimeError(f"network access blocked in tests: {address!r}")
 
-    socket.socket.connect = connect  # type: ignore[method-assign]
+    socket.socket.connect = connect  # type: ignore[method-assign,assignment]
 
 
 guard_network()
@@ -48,7 +48,7 @@ def start_embedded(pgdata: Path) -> Any:
         warnings.simplefilter("ignore")
         import pgserver
 
-    return pgserver.get_server(pgdata, cleanup_mode="delete")
+    return pgserver.get_server(pgdata, cleanup_mode="delete")  # type: ignore[attr-defined]
 
 
 @pytest.fixture(scope="session")
@@ -74,7 +74,7 @@ def admin_url(server: Any, database: str = "postgres") -> str:
 def create_database(server: Any, name: str, *, template: str | None = None) -> str:
     with psycopg.connect(admin_url(server), autocommit=True) as conn:
         clause = f" TEMPLATE {template}" if template else ""
-        conn.execute(f'CREATE DATABASE "{name}"{clause}')  # type: ignore[arg-type]
+        conn.execute(f'CREATE DATABASE "{name}"{clause}')
     return admin_url(server, name)
 
 
@@ -96,7 +96,7 @@ def database_url(pg_server: Any, template_database: str) -> str:
 @pytest.fixture(scope="module")
 def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Settings:
     return Settings(
-        database_url=database_url,  # type: ignore[arg-type]
+        database_url=database_url,
         data_dir=tmp_path_factory.mktemp("data"),
         pool_min_size=1,
         pool_max_size=6,

@@ -38,7 +38,7 @@ async def drain_queue(resources: Resources, *, max_rounds: int = 50) -> None:
 
 def stop_postgres(server: Any) -> None:
     """Stop an embedded server the hard way a real outage would (fast shutdown)."""
-    from pgserver._commands import pg_ctl
+    from pgserver._commands import pg_ctl  # type: ignore[attr-defined]
 
     pg_ctl(["-w", "-m", "fast", "stop"], pgdata=server.pgdata, user=server.system_user)
 

@@ -59,7 +59,7 @@ async def outage_app(
     second_pg_server: Any, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[FastAPI]:
     settings = Settings(
-        database_url=str(second_pg_server.get_uri()),  # type: ignore[arg-type]
+        database_url=str(second_pg_server.get_uri()),
         data_dir=Path(tmp_path_factory.mktemp("outage")),
         pool_min_size=1,
         pool_max_size=4,

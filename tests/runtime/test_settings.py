@@ -13,7 +13,7 @@ from runtime.settings import Settings
 def test_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in ("DATABASE_URL", "DATA_DIR", "MODEL", "HOST", "PORT", "LOG_LEVEL"):
         monkeypatch.delenv(f"OPSGRAPH_{name}", raising=False)
-    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    settings = Settings(_env_file=None)
     assert settings.embedded
     assert settings.data_dir == Path(".opsgraph")
     assert settings.embedded_pg_dir == Path(".opsgraph").resolve() / "pg"
@@ -27,7 +27,7 @@ def test_reads_prefixed_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: P
     monkeypatch.setenv("OPSGRAPH_DATA_DIR", str(tmp_path))
     monkeypatch.setenv("OPSGRAPH_PORT", "9001")
     monkeypatch.setenv("OPSGRAPH_LOG_LEVEL", "debug")
-    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    settings = Settings(_env_file=None)
     assert not settings.embedded
     assert settings.data_dir == tmp_path
     assert settings.port == 9001
@@ -38,10 +38,10 @@ def test_reads_prefixed_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: P
 
 def test_blank_database_url_means_embedded(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("OPSGRAPH_DATABASE_URL", "  ")
-    assert Settings(_env_file=None).embedded  # type: ignore[call-arg]
+    assert Settings(_env_file=None).embedded
 
 
 def test_bad_port_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("OPSGRAPH_PORT", "70000")
     with pytest.raises(ValidationError, match="port"):
-        Settings(_env_file=None)  # type: ignore[call-arg]
+        Settings(_env_file=None)
