@@ -9,6 +9,8 @@ import procrastinate
 from fastapi import FastAPI
 
 from api import events, health
+from api.webhooks import router as webhooks
+from api.webhooks.config import WebhookConfig
 from runtime.resources import Resources, open_resources
 from runtime.settings import Settings
 
@@ -35,6 +37,8 @@ def create_app(
             yield
 
     app = FastAPI(title="opsgraph", version="0.1.0", lifespan=lifespan)
+    app.state.webhooks = WebhookConfig.from_settings(settings)
     app.include_router(health.router)
     app.include_router(events.router)
+    app.include_router(webhooks.router)
     return app

@@ -13,8 +13,8 @@ from psycopg_pool import PoolTimeout
 from pydantic import BaseModel
 
 from api.deps import OperatorKey, ReaderKey, ResourcesDep
-from graph.routing import known_event_types
 from runtime.events import (
+    CANONICAL_EVENT_TYPES,
     CanonicalEvent,
     EventStatus,
     StoredEvent,
@@ -39,8 +39,9 @@ class EventAccepted(BaseModel):
 class EventView(BaseModel):
     event_id: uuid.UUID
     source: str
-    type: str
-    entity: str
+    source_event: str | None
+    type: str | None
+    entity: str | None
     status: EventStatus
     status_reason: str | None
     attempts: int
@@ -52,6 +53,7 @@ class EventView(BaseModel):
     timeline: list[dict[str, Any]]
     summary: str | None
     error: str | None
+    run: int
     payload: dict[str, Any]
 
     @classmethod
@@ -64,10 +66,11 @@ async def create_event(
     body: CanonicalEvent, key: OperatorKey, resources: ResourcesDep
 ) -> EventAccepted:
     """Accept a canonical event; answered only once the row and its job are committed."""
-    if body.type not in known_event_types():
+    if body.type not in CANONICAL_EVENT_TYPES:
         raise HTTPException(
             status.HTTP_422_UNPROCESSABLE_CONTENT,
-            detail=f"unknown event type {body.type!r}; known types: {known_event_types()}",
+            detail=f"unknown event type {body.type!r}; known types: "
+            f"{sorted(CANONICAL_EVENT_TYPES)}",
         )
     event_id = uuid.uuid4()
     try:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
@@ -15,6 +17,32 @@ from pydantic import BaseModel, ConfigDict, Field
 from runtime.database import Pool
 
 EVENT_TYPE_PATTERN = r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$"
+
+CANONICAL_EVENT_TYPES = frozenset(
+    {
+        "order.created",
+        "order.updated",
+        "order.paid",
+        "order.cancelled",
+        "order.fulfilled",
+        "product.created",
+        "product.updated",
+        "stock.out",
+        "stock.updated",
+        "customer.created",
+        "invoice.requested",
+        "invoice.paid",
+        "payment.failed",
+        "refund.created",
+        "dispute.created",
+        "subscription.created",
+        "subscription.updated",
+        "subscription.deleted",
+        "lead.created",
+        "content.requested",
+    }
+)
+"""Every event type the service understands, whatever its source."""
 
 
 class EventStatus(StrEnum):
@@ -59,8 +87,9 @@ class StoredEvent(BaseModel):
     event_id: uuid.UUID
     tenant_id: str
     source: str
-    type: str
-    entity: str
+    source_event: str | None
+    type: str | None
+    entity: str | None
     payload: dict[str, Any]
     status: EventStatus
     status_reason: str | None
@@ -73,11 +102,13 @@ class StoredEvent(BaseModel):
     timeline: list[dict[str, Any]]
     summary: str | None
     error: str | None
+    run: int
 
 
 SELECT_COLUMNS = """
-    event_id, tenant_id, source, type, entity, payload, status, status_reason, attempts,
-    received_at, occurred_at, started_at, finished_at, domains, timeline, summary, error
+    event_id, tenant_id, source, source_event, type, entity, payload, status, status_reason,
+    attempts, received_at, occurred_at, started_at, finished_at, domains, timeline, summary,
+    error, run
 """
 
 
@@ -131,7 +162,7 @@ async def mark_running(pool: Pool, *, tenant_id: str, event_id: uuid.UUID) -> St
                SET status = 'running', attempts = attempts + 1,
                    started_at = coalesce(started_at, now())
              WHERE tenant_id = %s AND event_id = %s
-               AND status IN ('received', 'queued', 'running', 'failed')
+               AND status IN ('received', 'queued', 'running')
             RETURNING {SELECT_COLUMNS}
             """,
             (tenant_id, event_id),
@@ -189,3 +220,122 @@ async def list_events(
         )
         rows = await cursor.fetchall()
     return [StoredEvent.model_validate(row) for row in rows]
+
+
+SIGNATURE_HEADERS = frozenset(
+    {
+        "authorization",
+        "cookie",
+        "saleor-signature",
+        "x-shopify-hmac-sha256",
+        "stripe-signature",
+        "webhook-signature",
+    }
+)
+
+
+def redact_headers(headers: Mapping[str, str]) -> dict[str, str]:
+    """Headers as stored: signatures and credentials replaced by a marker."""
+    return {
+        name.lower(): "[redacted]" if name.lower() in SIGNATURE_HEADERS else value
+        for name, value in headers.items()
+    }
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """A webhook delivery as it enters the inbox."""
+
+    tenant_id: str
+    source: str
+    source_event: str | None
+    type: str | None
+    entity: str | None
+    payload: dict[str, Any]
+    raw_body: bytes
+    headers: dict[str, str]
+    dedupe_key: str
+    status: EventStatus
+    status_reason: str | None = None
+    occurred_at: datetime | None = None
+    registry_version: int | None = None
+
+
+async def store_delivery(
+    conn: AsyncConnection[DictRow], delivery: Delivery, *, event_id: uuid.UUID
+) -> tuple[uuid.UUID, bool]:
+    """Insert the delivery unless its dedupe key is known; return (event id, inserted)."""
+    cursor = await conn.execute(
+        """
+        INSERT INTO events (tenant_id, event_id, source, source_event, type, entity, payload,
+                            raw_body, headers, dedupe_key, status, status_reason, occurred_at,
+                            registry_version)
+        VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, coalesce(%s, now()), %s)
+        ON CONFLICT (tenant_id, source, dedupe_key) WHERE dedupe_key IS NOT NULL DO NOTHING
+        RETURNING event_id
+        """,
+        (
+            delivery.tenant_id,
+            event_id,
+            delivery.source,
+            delivery.source_event,
+            delivery.type,
+            delivery.entity,
+            Jsonb(delivery.payload),
+            delivery.raw_body,
+            Jsonb(delivery.headers),
+            delivery.dedupe_key,
+            delivery.status.value,
+            delivery.status_reason,
+            delivery.occurred_at,
+            delivery.registry_version,
+        ),
+    )
+    if await cursor.fetchone() is not None:
+        return event_id, True
+    cursor = await conn.execute(
+        "SELECT event_id FROM events WHERE tenant_id = %s AND source = %s AND dedupe_key = %s",
+        (delivery.tenant_id, delivery.source, delivery.dedupe_key),
+    )
+    row = await cursor.fetchone()
+    if row is None:
+        raise RuntimeError("dedupe conflict without a stored event")
+    return row["event_id"], False
+
+
+async def set_job(conn: AsyncConnection[DictRow], *, event_id: uuid.UUID, job_id: int) -> None:
+    await conn.execute(
+        "UPDATE events SET job_id = %s, status = 'queued' WHERE event_id = %s", (job_id, event_id)
+    )
+
+
+async def newer_processed_event(pool: Pool, event: StoredEvent) -> uuid.UUID | None:
+    """A processed event of the same entity that occurred after `event`, if there is one."""
+    async with pool.connection() as conn:
+        cursor = await conn.execute(
+            """
+            SELECT event_id FROM events
+             WHERE tenant_id = %s AND entity = %s AND event_id <> %s
+               AND status IN ('done', 'awaiting_approval') AND occurred_at > %s
+             ORDER BY occurred_at DESC LIMIT 1
+            """,
+            (event.tenant_id, event.entity, event.event_id, event.occurred_at),
+        )
+        row = await cursor.fetchone()
+    return None if row is None else uuid.UUID(str(row["event_id"]))
+
+
+async def mark_stale(pool: Pool, event: StoredEvent, *, newer: uuid.UUID) -> None:
+    async with pool.connection() as conn:
+        await conn.execute(
+            """
+            UPDATE events SET status = 'stale', finished_at = now(),
+                   status_reason = %s
+             WHERE tenant_id = %s AND event_id = %s
+            """,
+            (
+                f"older than event {newer}, already processed for {event.entity}",
+                event.tenant_id,
+                event.event_id,
+            ),
+        )

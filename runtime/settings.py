@@ -11,6 +11,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
 
+PLACEHOLDER_SECRETS = frozenset({"changeme", "change-me", "secret", "password", "todo", "xxx"})
+
 
 class Settings(BaseSettings):
     """Everything the service reads from `OPSGRAPH_*` variables (or a `.env` file)."""
@@ -33,17 +35,60 @@ class Settings(BaseSettings):
     worker_heartbeat_max_age_s: float = Field(default=30.0, gt=0)
     job_max_attempts: int = Field(default=3, ge=1)
 
+    saleor_jwks_url: str | None = Field(
+        default=None, description="Saleor's JWKS: an http(s):// URL or a file:// path."
+    )
+    saleor_hmac_secret: SecretStr | None = Field(
+        default=None, description="Legacy Saleor HMAC secret (deprecated by Saleor)."
+    )
+    shopify_secrets: SecretStr | None = Field(
+        default=None, description="Comma-separated Shopify app secrets (rotation)."
+    )
+    stripe_secrets: SecretStr | None = Field(
+        default=None, description="Comma-separated Stripe endpoint secrets (whsec_...)."
+    )
+    stripe_tolerance_s: int = Field(default=300, ge=1)
+    standard_webhook_secrets: SecretStr | None = Field(
+        default=None, description="Comma-separated source=whsec_... pairs."
+    )
+    max_body_bytes: int = Field(default=1_048_576, ge=1024)
+
     @field_validator("log_level", mode="before")
     @classmethod
     def _upper_log_level(cls, value: object) -> object:
         return value.upper() if isinstance(value, str) else value
 
-    @field_validator("database_url")
+    @field_validator(
+        "database_url",
+        "saleor_hmac_secret",
+        "shopify_secrets",
+        "stripe_secrets",
+        "standard_webhook_secrets",
+    )
     @classmethod
-    def _refuse_placeholder(cls, value: SecretStr | None) -> SecretStr | None:
+    def _blank_is_unset(cls, value: SecretStr | None) -> SecretStr | None:
         if value is not None and value.get_secret_value().strip() == "":
             return None
         return value
+
+    @field_validator("saleor_hmac_secret", "shopify_secrets", "stripe_secrets")
+    @classmethod
+    def _refuse_placeholders(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None:
+            return None
+        for part in value.get_secret_value().split(","):
+            if part.strip().lower() in PLACEHOLDER_SECRETS:
+                raise ValueError("a placeholder is not a secret: set the real value")
+        return value
+
+    @field_validator("saleor_jwks_url")
+    @classmethod
+    def _jwks_scheme(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        if not value.startswith(("http://", "https://", "file://")):
+            raise ValueError("must be an http(s):// URL or a file:// path")
+        return value.strip()
 
     @property
     def embedded(self) -> bool:
@@ -53,6 +98,13 @@ class Settings(BaseSettings):
     @property
     def embedded_pg_dir(self) -> Path:
         return self.data_dir.resolve() / "pg"
+
+    def secret_list(self, name: str) -> list[str]:
+        """A comma-separated secret setting as a list, blanks dropped."""
+        value = getattr(self, name)
+        if value is None:
+            return []
+        return [part.strip() for part in value.get_secret_value().split(",") if part.strip()]
 
 
 @lru_cache(maxsize=1)

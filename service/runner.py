@@ -12,7 +12,14 @@ from langgraph.graph.state import CompiledStateGraph
 from graph.master import build_master_graph
 from graph.models import build_planner
 from graph.state import EventData
-from runtime.events import EventStatus, StoredEvent, mark_running, record_outcome
+from runtime.events import (
+    EventStatus,
+    StoredEvent,
+    mark_running,
+    mark_stale,
+    newer_processed_event,
+    record_outcome,
+)
 from runtime.resources import Resources
 
 logger = logging.getLogger(__name__)
@@ -28,11 +35,15 @@ def compile_master_graph(resources: Resources) -> MasterGraph:
     )
 
 
-def thread_config(event_id: uuid.UUID) -> RunnableConfig:
-    return {"configurable": {"thread_id": f"event:{event_id}"}}
+def thread_config(event_id: uuid.UUID, run: int = 1) -> RunnableConfig:
+    """Each event has its own thread; a forced replay (run 2, 3, ...) starts a fresh one."""
+    thread = f"event:{event_id}" if run == 1 else f"event:{event_id}:run{run}"
+    return {"configurable": {"thread_id": thread}}
 
 
 def event_data(event: StoredEvent) -> EventData:
+    if event.type is None or event.entity is None:
+        raise ValueError(f"event {event.event_id} has no canonical type; it cannot run")
     return {
         "event_id": str(event.event_id),
         "tenant_id": event.tenant_id,
@@ -59,7 +70,12 @@ class EventRunner:
         if event is None:
             logger.info("event %s already finished; nothing to do", event_id)
             return None
-        config = thread_config(event_id)
+        newer = await newer_processed_event(pool, event)
+        if newer is not None:
+            await mark_stale(pool, event, newer=newer)
+            logger.info("event %s is stale: %s already processed a later state", event_id, newer)
+            return EventStatus.STALE
+        config = thread_config(event_id, event.run)
         try:
             values = await self._invoke(event, config)
         except Exception as exc:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import tempfile
 import uuid
 import warnings
 from collections.abc import AsyncIterator, Iterator
@@ -43,26 +44,29 @@ def guard_network() -> None:
 guard_network()
 
 
-def start_embedded(pgdata: Path) -> Any:
+def start_embedded(name: str) -> Any:
+    """A throwaway embedded server. Its directory is outside pytest's basetemp: pgserver runs
+    PostgreSQL as its own system user, which pytest's owner-only temp folders can lock out."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         import pgserver
 
+    pgdata = Path(tempfile.mkdtemp(prefix=f"opsgraph-test-{name}-"))
     return pgserver.get_server(pgdata, cleanup_mode="delete")  # type: ignore[attr-defined]
 
 
 @pytest.fixture(scope="session")
-def pg_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+def pg_server() -> Iterator[Any]:
     """One embedded PostgreSQL for the whole run, deleted afterwards."""
-    server = start_embedded(tmp_path_factory.mktemp("pg"))
+    server = start_embedded("pg")
     yield server
     server.cleanup()
 
 
 @pytest.fixture(scope="module")
-def second_pg_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+def second_pg_server() -> Iterator[Any]:
     """Another PostgreSQL, for tests that stop it or point the service at it."""
-    server = start_embedded(tmp_path_factory.mktemp("pg2"))
+    server = start_embedded("pg2")
     yield server
     server.cleanup()
 

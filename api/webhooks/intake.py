@@ -1,0 +1,132 @@
+"""Storing a verified delivery in the inbox (with its job, atomically) and answering."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import uuid
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import psycopg
+from fastapi import status
+from fastapi.responses import JSONResponse
+from procrastinate.exceptions import ConnectorException
+from psycopg_pool import PoolTimeout
+
+from api.webhooks.config import WebhookConfig
+from api.webhooks.normalize import REGISTRY_VERSION, MalformedPayload, Normalized
+from runtime.events import Delivery, EventStatus, redact_headers, set_job, store_delivery
+from runtime.queue import defer_process_event
+from runtime.resources import Resources
+
+logger = logging.getLogger(__name__)
+
+STORE_TIMEOUT_S = 2.0
+STORE_FAILURES = (psycopg.Error, PoolTimeout, ConnectorException)
+
+Normalizer = Callable[[Any], Normalized]
+
+
+def answer(code: int, event_id: uuid.UUID, event_status: EventStatus) -> JSONResponse:
+    return JSONResponse({"event_id": str(event_id), "status": event_status.value}, status_code=code)
+
+
+def unavailable() -> JSONResponse:
+    return JSONResponse(
+        {"detail": "event store unavailable; nothing was stored, retry later"},
+        status_code=status.HTTP_503_SERVICE_UNAVAILABLE,
+        headers={"Retry-After": "10"},
+    )
+
+
+async def ingest(
+    resources: Resources,
+    config: WebhookConfig,
+    *,
+    source: str,
+    raw: bytes,
+    headers: Mapping[str, str],
+    normalize: Normalizer,
+) -> JSONResponse:
+    """Parse, normalize and store a verified delivery; answer as the sender expects.
+
+    202 new and queued, 200 duplicate or ignored, 400 malformed (stored as rejected),
+    503 when nothing could be stored.
+    """
+    stored_headers = redact_headers(headers)
+    try:
+        normalized = normalize(json.loads(raw))
+    except (ValueError, MalformedPayload) as exc:
+        reason = str(exc) if isinstance(exc, MalformedPayload) else "body is not valid JSON"
+        rejected = Delivery(
+            tenant_id=config.tenant_id,
+            source=source,
+            source_event=None,
+            type=None,
+            entity=None,
+            payload={},
+            raw_body=raw,
+            headers=stored_headers,
+            dedupe_key=f"rejected:{hashlib.sha256(raw).hexdigest()}",
+            status=EventStatus.REJECTED,
+            status_reason=reason,
+        )
+        outcome = await store(resources, rejected, defer=False)
+        if outcome is None:
+            return unavailable()
+        event_id, _ = outcome
+        return JSONResponse(
+            {"detail": f"malformed payload: {reason}", "event_id": str(event_id)},
+            status_code=status.HTTP_400_BAD_REQUEST,
+        )
+    delivery = Delivery(
+        tenant_id=config.tenant_id,
+        source=source,
+        source_event=normalized.source_event,
+        type=normalized.type,
+        entity=normalized.entity,
+        payload=normalized.payload,
+        raw_body=raw,
+        headers=stored_headers,
+        dedupe_key=normalized.dedupe_key,
+        status=EventStatus.RECEIVED if normalized.type else EventStatus.IGNORED,
+        status_reason=None if normalized.type else "no canonical type for this event",
+        occurred_at=normalized.occurred_at,
+        registry_version=REGISTRY_VERSION,
+    )
+    outcome = await store(resources, delivery, defer=normalized.type is not None)
+    if outcome is None:
+        return unavailable()
+    event_id, inserted = outcome
+    if not inserted:
+        return JSONResponse({"event_id": str(event_id), "duplicate": True}, status_code=200)
+    if normalized.type is None:
+        return answer(status.HTTP_200_OK, event_id, EventStatus.IGNORED)
+    return answer(status.HTTP_202_ACCEPTED, event_id, EventStatus.QUEUED)
+
+
+async def store(
+    resources: Resources, delivery: Delivery, *, defer: bool
+) -> tuple[uuid.UUID, bool] | None:
+    """Insert the row and, when new and runnable, defer its job in the same transaction."""
+    try:
+        async with (
+            resources.pool.connection(timeout=STORE_TIMEOUT_S) as conn,
+            conn.transaction(),
+        ):
+            event_id, inserted = await store_delivery(conn, delivery, event_id=uuid.uuid4())
+            if inserted and defer and delivery.entity is not None:
+                job_id = await defer_process_event(
+                    resources.queue,
+                    conn,
+                    tenant_id=delivery.tenant_id,
+                    event_id=event_id,
+                    entity=delivery.entity,
+                )
+                await set_job(conn, event_id=event_id, job_id=job_id)
+    except STORE_FAILURES as exc:
+        logger.warning("%s delivery not stored: %s", delivery.source, type(exc).__name__)
+        return None
+    return event_id, inserted

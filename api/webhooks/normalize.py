@@ -1,0 +1,220 @@
+"""From a verified delivery to a canonical event: type, entity key, occurred-at, payload.
+
+The registry below is data, versioned by `REGISTRY_VERSION`; each inbox row records the
+version that read it. A delivery whose event name is not in the registry normalizes to
+`type=None` and is stored as `ignored`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from api.webhooks.payloads import (
+    customer_fields,
+    generic_fields,
+    order_fields,
+    parse_time,
+    product_fields,
+    stripe_fields,
+)
+from runtime.events import CANONICAL_EVENT_TYPES
+
+REGISTRY_VERSION = 1
+
+
+class MalformedPayload(ValueError):
+    """The body is authentic but not the JSON shape its event name promises."""
+
+
+@dataclass(frozen=True)
+class SourceRoute:
+    canonical: str
+    kind: str
+    fields: Callable[[dict[str, Any]], dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class Normalized:
+    type: str | None
+    entity: str
+    occurred_at: datetime | None
+    payload: dict[str, Any]
+    dedupe_key: str
+    source_event: str
+
+
+SALEOR: Mapping[str, SourceRoute] = {
+    "order_created": SourceRoute("order.created", "order", order_fields),
+    "order_updated": SourceRoute("order.updated", "order", order_fields),
+    "order_fully_paid": SourceRoute("order.paid", "order", order_fields),
+    "order_paid": SourceRoute("order.paid", "order", order_fields),
+    "order_cancelled": SourceRoute("order.cancelled", "order", order_fields),
+    "order_fulfilled": SourceRoute("order.fulfilled", "order", order_fields),
+    "product_created": SourceRoute("product.created", "product", product_fields),
+    "product_updated": SourceRoute("product.updated", "product", product_fields),
+    "product_variant_out_of_stock": SourceRoute("stock.out", "product", product_fields),
+    "product_variant_back_in_stock": SourceRoute("stock.updated", "product", product_fields),
+    "customer_created": SourceRoute("customer.created", "customer", customer_fields),
+    "invoice_requested": SourceRoute("invoice.requested", "order", order_fields),
+}
+
+SHOPIFY: Mapping[str, SourceRoute] = {
+    "orders/create": SourceRoute("order.created", "order", order_fields),
+    "orders/updated": SourceRoute("order.updated", "order", order_fields),
+    "orders/paid": SourceRoute("order.paid", "order", order_fields),
+    "orders/cancelled": SourceRoute("order.cancelled", "order", order_fields),
+    "orders/fulfilled": SourceRoute("order.fulfilled", "order", order_fields),
+    "products/create": SourceRoute("product.created", "product", product_fields),
+    "products/update": SourceRoute("product.updated", "product", product_fields),
+    "inventory_levels/update": SourceRoute("stock.updated", "inventory_item", product_fields),
+    "customers/create": SourceRoute("customer.created", "customer", customer_fields),
+    "refunds/create": SourceRoute("refund.created", "order", generic_fields),
+}
+
+STRIPE: Mapping[str, SourceRoute] = {
+    "invoice.payment_failed": SourceRoute("payment.failed", "invoice", stripe_fields),
+    "invoice.paid": SourceRoute("invoice.paid", "invoice", stripe_fields),
+    "charge.refunded": SourceRoute("refund.created", "charge", stripe_fields),
+    "charge.dispute.created": SourceRoute("dispute.created", "charge", stripe_fields),
+    "customer.subscription.created": SourceRoute(
+        "subscription.created", "subscription", stripe_fields
+    ),
+    "customer.subscription.updated": SourceRoute(
+        "subscription.updated", "subscription", stripe_fields
+    ),
+    "customer.subscription.deleted": SourceRoute(
+        "subscription.deleted", "subscription", stripe_fields
+    ),
+}
+
+
+def registered_types() -> set[str]:
+    """Every canonical type some source's event maps to."""
+    return {m.canonical for table in (SALEOR, SHOPIFY, STRIPE) for m in table.values()}
+
+
+def _object(body: Any, what: str) -> dict[str, Any]:
+    if not isinstance(body, dict):
+        raise MalformedPayload(f"{what}: expected a JSON object")
+    return body
+
+
+def _entity(kind: str, object_id: Any) -> str:
+    if object_id is None or str(object_id) == "":
+        raise MalformedPayload(f"no {kind} id in the payload")
+    return f"{kind}:{object_id}"
+
+
+def saleor_object(body: Any, kind: str) -> tuple[dict[str, Any], datetime | None]:
+    """Saleor sends legacy JSON arrays or subscription objects (`{"order": {...}, ...}`)."""
+    if isinstance(body, list):
+        if not body or not isinstance(body[0], dict):
+            raise MalformedPayload("saleor: expected a non-empty array of objects")
+        item = body[0]
+        return item, parse_time(item.get("issued_at") or item.get("updated_at"))
+    document = _object(body, "saleor")
+    issued = parse_time(document.get("issuedAt") or document.get("issued_at"))
+    variant = document.get("productVariant")
+    if kind == "product" and isinstance(variant, dict):
+        return flatten_variant(variant), issued
+    inner = document.get(kind)
+    if not isinstance(inner, dict):
+        raise MalformedPayload(f"saleor: no {kind!r} object in the payload")
+    return inner, issued
+
+
+def flatten_variant(variant: dict[str, Any]) -> dict[str, Any]:
+    """A variant event concerns its product: key it by the product, keep the variant's stock."""
+    product = variant.get("product")
+    if not isinstance(product, dict):
+        product = {}
+    return {
+        **variant,
+        "id": product.get("id") or variant.get("id"),
+        "name": product.get("name") or variant.get("name"),
+        "variants": [variant],
+    }
+
+
+def normalize_saleor(event_name: str, raw: bytes, body: Any) -> Normalized:
+    name = event_name.lower()
+    dedupe = hashlib.sha256(name.encode() + b"\n" + raw).hexdigest()
+    mapping = SALEOR.get(name)
+    if mapping is None:
+        return Normalized(None, f"saleor:{name}", None, {}, dedupe, name)
+    item, issued = saleor_object(body, mapping.kind)
+    payload = mapping.fields(item)
+    occurred = issued or parse_time(item.get("updatedAt") or item.get("created"))
+    object_id = payload.get(f"{mapping.kind}_id") or item.get("id")
+    return Normalized(
+        mapping.canonical, _entity(mapping.kind, object_id), occurred, payload, dedupe, name
+    )
+
+
+def normalize_shopify(topic: str, webhook_id: str, body: Any) -> Normalized:
+    mapping = SHOPIFY.get(topic)
+    if mapping is None:
+        return Normalized(None, f"shopify:{topic}", None, {}, webhook_id, topic)
+    item = _object(body, "shopify")
+    payload = mapping.fields(item)
+    if topic == "inventory_levels/update" and item.get("available") == 0:
+        mapping = SourceRoute("stock.out", mapping.kind, mapping.fields)
+    object_id = item.get("inventory_item_id") if mapping.kind == "inventory_item" else None
+    if topic == "refunds/create":
+        object_id = item.get("order_id")
+    occurred = parse_time(item.get("updated_at") or item.get("created_at"))
+    return Normalized(
+        mapping.canonical,
+        _entity(mapping.kind, object_id or item.get("id")),
+        occurred,
+        payload,
+        webhook_id,
+        topic,
+    )
+
+
+def normalize_stripe(body: Any) -> Normalized:
+    event = _object(body, "stripe")
+    event_id, event_type = event.get("id"), event.get("type")
+    if not isinstance(event_id, str) or not isinstance(event_type, str):
+        raise MalformedPayload("stripe: an event needs string 'id' and 'type'")
+    mapping = STRIPE.get(event_type)
+    created = event.get("created")
+    occurred = datetime.fromtimestamp(created, UTC) if isinstance(created, int) else None
+    if mapping is None:
+        return Normalized(None, f"stripe:{event_type}", occurred, {}, event_id, event_type)
+    data = (event.get("data") or {}).get("object")
+    item = _object(data, "stripe data.object")
+    return Normalized(
+        mapping.canonical,
+        _entity(mapping.kind, item.get("id")),
+        occurred,
+        mapping.fields(item),
+        event_id,
+        event_type,
+    )
+
+
+def normalize_standard(source: str, webhook_id: str, timestamp: str, body: Any) -> Normalized:
+    """Standard Webhooks senders send `{"type", "timestamp", "data"}` with canonical types."""
+    event = _object(body, source)
+    event_type = event.get("type")
+    if not isinstance(event_type, str):
+        raise MalformedPayload(f"{source}: the event needs a string 'type'")
+    occurred = parse_time(event.get("timestamp")) or parse_time(timestamp)
+    if event_type not in CANONICAL_EVENT_TYPES:
+        return Normalized(None, f"{source}:{event_type}", occurred, {}, webhook_id, event_type)
+    data = _object(event.get("data") or {}, f"{source} data")
+    kind = event_type.split(".", 1)[0]
+    return Normalized(
+        event_type,
+        _entity(kind, data.get("id")),
+        occurred,
+        generic_fields(data),
+        webhook_id,
+        event_type,
+    )

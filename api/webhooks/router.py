@@ -1,0 +1,161 @@
+"""`POST /webhooks/{saleor,shopify,stripe,standard/{source}}`: verify on the raw bytes first."""
+
+from __future__ import annotations
+
+import logging
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, HTTPException, Request, status
+from fastapi.responses import JSONResponse
+
+from api.deps import ResourcesDep
+from api.webhooks.body import read_body
+from api.webhooks.config import WebhookConfig
+from api.webhooks.errors import KeysUnavailable, SignatureError, SourceNotEnabled, require_header
+from api.webhooks.intake import ingest
+from api.webhooks.normalize import (
+    normalize_saleor,
+    normalize_shopify,
+    normalize_standard,
+    normalize_stripe,
+)
+from api.webhooks.saleor import verify_saleor
+from api.webhooks.shopify import verify_shopify
+from api.webhooks.standard import verify_standard
+from api.webhooks.stripe import verify_stripe
+
+logger = logging.getLogger(__name__)
+
+router = APIRouter(prefix="/webhooks", tags=["webhooks"])
+
+NOT_ENABLED = HTTPException(status.HTTP_404_NOT_FOUND, detail="source not enabled")
+RESPONSES: dict[int | str, dict[str, str]] = {
+    200: {"description": "duplicate delivery, or an event type we ignore"},
+    202: {"description": "stored and queued"},
+    400: {"description": "authentic but malformed (stored as rejected)"},
+    401: {"description": "bad or missing signature (nothing stored)"},
+    404: {"description": "source not enabled"},
+    413: {"description": "body too large"},
+    503: {"description": "could not store; retry"},
+}
+
+
+def get_config(request: Request) -> WebhookConfig:
+    config: WebhookConfig = request.app.state.webhooks
+    return config
+
+
+ConfigDep = Annotated[WebhookConfig, Depends(get_config)]
+
+
+def refused(source: str, exc: Exception) -> HTTPException:
+    if isinstance(exc, SourceNotEnabled):
+        return NOT_ENABLED
+    if isinstance(exc, KeysUnavailable):
+        logger.warning("%s: signing keys unavailable: %s", source, exc)
+        return HTTPException(
+            status.HTTP_503_SERVICE_UNAVAILABLE, detail=str(exc), headers={"Retry-After": "10"}
+        )
+    logger.info("%s: signature refused: %s", source, exc)
+    return HTTPException(status.HTTP_401_UNAUTHORIZED, detail=f"invalid signature: {exc}")
+
+
+@router.post("/saleor", responses=RESPONSES)
+async def receive_saleor(
+    request: Request, resources: ResourcesDep, config: ConfigDep
+) -> JSONResponse:
+    """Saleor: detached JWS against the configured JWKS, or the legacy HMAC."""
+    if not config.saleor_enabled:
+        raise NOT_ENABLED
+    raw = await read_body(request, config.max_body_bytes)
+    try:
+        await verify_saleor(
+            raw, request.headers, jwks=config.saleor_jwks, hmac_secret=config.saleor_hmac_secret
+        )
+        event_name = require_header(request.headers, "Saleor-Event")
+    except (SignatureError, KeysUnavailable, SourceNotEnabled) as exc:
+        raise refused("saleor", exc) from None
+    return await ingest(
+        resources,
+        config,
+        source="saleor",
+        raw=raw,
+        headers=request.headers,
+        normalize=lambda body: normalize_saleor(event_name, raw, body),
+    )
+
+
+@router.post("/shopify", responses=RESPONSES)
+async def receive_shopify(
+    request: Request, resources: ResourcesDep, config: ConfigDep
+) -> JSONResponse:
+    """Shopify: base64 HMAC-SHA256 under any configured secret."""
+    if not config.shopify_secrets:
+        raise NOT_ENABLED
+    raw = await read_body(request, config.max_body_bytes)
+    try:
+        verify_shopify(raw, request.headers, secrets=config.shopify_secrets)
+        topic = require_header(request.headers, "X-Shopify-Topic")
+        webhook_id = require_header(request.headers, "X-Shopify-Webhook-Id")
+    except (SignatureError, SourceNotEnabled) as exc:
+        raise refused("shopify", exc) from None
+    return await ingest(
+        resources,
+        config,
+        source="shopify",
+        raw=raw,
+        headers=request.headers,
+        normalize=lambda body: normalize_shopify(topic, webhook_id, body),
+    )
+
+
+@router.post("/stripe", responses=RESPONSES)
+async def receive_stripe(
+    request: Request, resources: ResourcesDep, config: ConfigDep
+) -> JSONResponse:
+    """Stripe: `t=...,v1=...` within the tolerance, under any configured secret."""
+    if not config.stripe_secrets:
+        raise NOT_ENABLED
+    raw = await read_body(request, config.max_body_bytes)
+    try:
+        verify_stripe(
+            raw,
+            request.headers,
+            secrets=config.stripe_secrets,
+            tolerance_s=config.stripe_tolerance_s,
+        )
+    except (SignatureError, SourceNotEnabled) as exc:
+        raise refused("stripe", exc) from None
+    return await ingest(
+        resources,
+        config,
+        source="stripe",
+        raw=raw,
+        headers=request.headers,
+        normalize=normalize_stripe,
+    )
+
+
+@router.post("/standard/{source}", responses=RESPONSES)
+async def receive_standard(
+    source: str, request: Request, resources: ResourcesDep, config: ConfigDep
+) -> JSONResponse:
+    """Any Standard Webhooks sender, with its own `source=whsec_...` secret."""
+    secret = config.standard_secrets.get(source)
+    if secret is None:
+        raise NOT_ENABLED
+    raw = await read_body(request, config.max_body_bytes)
+    try:
+        verify_standard(raw, request.headers, secret=secret)
+        webhook_id = require_header(request.headers, "webhook-id")
+        timestamp = require_header(request.headers, "webhook-timestamp")
+    except (SignatureError, SourceNotEnabled) as exc:
+        raise refused(source, exc) from None
+    return await ingest(
+        resources,
+        config,
+        source=source,
+        raw=raw,
+        headers=request.headers,
+        normalize=lambda body: normalize_standard(source, webhook_id, timestamp, body),
+    )
