@@ -18,17 +18,18 @@ PROMPT = (
 
 
 def risk_facts(payload: dict[str, Any]) -> dict[str, Any]:
+    """The order's facts as sent; the tool's schema validates them (and says what is wrong)."""
     customer = payload.get("customer") or {}
     return {
-        "order_total": float(payload.get("total", 0)),
-        "currency": str(payload.get("currency", "USD")),
-        "customer_order_count": int(customer.get("order_count", 0)),
-        "customer_average_total": float(customer.get("average_total", 0)),
-        "account_age_days": int(customer.get("account_age_days", 0)),
+        "order_total": payload.get("total", 0),
+        "currency": payload.get("currency", "USD"),
+        "customer_order_count": customer.get("order_count", 0),
+        "customer_average_total": customer.get("average_total", 0),
+        "account_age_days": customer.get("account_age_days", 0),
         "billing_country": (payload.get("billing_address") or {}).get("country"),
         "shipping_country": (payload.get("shipping_address") or {}).get("country"),
-        "orders_last_24h": int(payload.get("orders_last_24h", 0)),
-        "payment_method": str(payload.get("payment_method", "credit_card")),
+        "orders_last_24h": payload.get("orders_last_24h", 0),
+        "payment_method": payload.get("payment_method") or "credit_card",
     }
 
 

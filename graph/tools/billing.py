@@ -30,16 +30,17 @@ class DraftInvoiceInput(BaseModel):
 def draft_invoice(**kwargs: Any) -> dict[str, Any]:
     """Draft an invoice for an order: lines, subtotal, tax and total."""
     invoice = DraftInvoiceInput(**kwargs)
-    amounts = [(line.unit_price * line.quantity).quantize(CENT) for line in invoice.lines]
+    prices = [line.unit_price.quantize(CENT, rounding=ROUND_HALF_UP) for line in invoice.lines]
+    amounts = [price * line.quantity for price, line in zip(prices, invoice.lines, strict=True)]
     lines = [
         {
             "sku": line.sku,
             "description": line.description,
             "quantity": line.quantity,
-            "unit_price": str(line.unit_price.quantize(CENT)),
+            "unit_price": str(price),
             "amount": str(amount),
         }
-        for line, amount in zip(invoice.lines, amounts, strict=True)
+        for line, price, amount in zip(invoice.lines, prices, amounts, strict=True)
     ]
     subtotal = sum(amounts, Decimal("0"))
     tax = (subtotal * invoice.tax_rate).quantize(CENT, rounding=ROUND_HALF_UP)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from typing import Any
 
 from langchain_core.tools import StructuredTool
@@ -21,8 +22,13 @@ class SeoCopyInput(BaseModel):
     brand: str | None = None
 
 
-def slugify(text: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+def fold(text: str) -> str:
+    """Accented letters as their plain ASCII base (é -> e); other scripts drop out."""
+    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
+
+
+def slugify(text: str, *, fallback: str = "product") -> str:
+    return re.sub(r"[^a-z0-9]+", "-", fold(text)).strip("-") or fallback
 
 
 def shorten(text: str, limit: int) -> str:
@@ -30,7 +36,7 @@ def shorten(text: str, limit: int) -> str:
     text = " ".join(text.split())
     if len(text) <= limit:
         return text
-    cut = text[: limit - 1].rsplit(" ", 1)[0].rstrip(",.;:")
+    cut = text[: limit - 1].rsplit(" ", 1)[0].rstrip(",.;:|- ")
     return f"{cut}…"
 
 
@@ -39,7 +45,7 @@ def draft_seo_copy(**kwargs: Any) -> dict[str, Any]:
     product = SeoCopyInput(**kwargs)
     title = product.name if not product.brand else f"{product.name} | {product.brand}"
     description = product.description or f"Shop {product.name} online."
-    words = re.findall(r"[a-z0-9]+", f"{product.name} {product.description}".lower())
+    words = re.findall(r"[a-z0-9]+", fold(f"{product.name} {product.description}"))
     keywords = list(dict.fromkeys(w for w in words if w not in STOP_WORDS and len(w) > 2))[:8]
     return {
         "seo_title": shorten(title, TITLE_MAX),

@@ -65,10 +65,6 @@ def test_tax_is_rounded_half_up_to_the_cent(
     assert (invoice["subtotal"], invoice["tax"], invoice["total"]) == (unit_price, tax, total)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: line amounts round half even (Decimal context default) while tax rounds half up",
-)
 def test_line_amounts_round_half_up_like_tax() -> None:
     invoice = draft_invoice(order_id="1", currency="USD", lines=[line("0.125")])
 

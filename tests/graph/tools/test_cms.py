@@ -43,7 +43,6 @@ def test_slug_is_lowercase_words_joined_by_hyphens() -> None:
     assert copy["slug"] == "trail-running-shoe-2024-edition"
 
 
-@pytest.mark.xfail(strict=True, reason="bug: slugify drops accented letters instead of folding")
 def test_slug_folds_accented_letters() -> None:
     assert draft_seo_copy(name="Crème Brûlée")["slug"] == "creme-brulee"
 
