@@ -19,3 +19,4 @@ def get_resources(request: Request) -> Resources:
 ResourcesDep = Annotated[Resources, Depends(get_resources)]
 OperatorKey = Annotated[ApiKey, Depends(require_role(Role.OPERATOR))]
 ReaderKey = Annotated[ApiKey, Depends(require_role(Role.OPERATOR, Role.REVIEWER))]
+AdminKey = Annotated[ApiKey, Depends(require_role(Role.ADMIN))]

@@ -12,7 +12,7 @@ from fastapi import APIRouter, HTTPException, Query, status
 from psycopg_pool import PoolTimeout
 from pydantic import BaseModel
 
-from api.deps import OperatorKey, ReaderKey, ResourcesDep
+from api.deps import AdminKey, OperatorKey, ReaderKey, ResourcesDep
 from runtime.events import (
     CANONICAL_EVENT_TYPES,
     CanonicalEvent,
@@ -23,6 +23,7 @@ from runtime.events import (
     list_events,
 )
 from runtime.queue import defer_process_event
+from runtime.replay import EventNotFound, ReplayRefused, replay_event
 
 logger = logging.getLogger(__name__)
 
@@ -113,6 +114,36 @@ async def read_events(
         resources.pool, tenant_id=key.tenant_id, status=status_filter, limit=limit
     )
     return [EventView.of(event) for event in events]
+
+
+class ReplayAccepted(BaseModel):
+    event_id: uuid.UUID
+    previous_status: EventStatus
+    run: int
+
+
+@router.post("/{event_id}/replay", status_code=status.HTTP_202_ACCEPTED)
+async def replay_one_event(
+    event_id: uuid.UUID,
+    key: AdminKey,
+    resources: ResourcesDep,
+    force: Annotated[bool, Query(description="Also replay an event that finished.")] = False,
+) -> ReplayAccepted:
+    """Queue an event again: a `failed` one resumes, a finished one needs `force=true`."""
+    try:
+        replayed = await replay_event(
+            resources.pool,
+            resources.queue,
+            tenant_id=key.tenant_id,
+            event_id=event_id,
+            force=force,
+        )
+    except ReplayRefused as exc:
+        code = 404 if isinstance(exc, EventNotFound) else status.HTTP_409_CONFLICT
+        raise HTTPException(code, detail=str(exc)) from exc
+    return ReplayAccepted(
+        event_id=event_id, previous_status=replayed.previous_status, run=replayed.run
+    )
 
 
 @router.get("/{event_id}", response_model=EventView)

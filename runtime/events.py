@@ -316,7 +316,7 @@ async def newer_processed_event(pool: Pool, event: StoredEvent) -> uuid.UUID | N
             """
             SELECT event_id FROM events
              WHERE tenant_id = %s AND entity = %s AND event_id <> %s
-               AND status IN ('done', 'awaiting_approval') AND occurred_at > %s
+               AND status IN ('done', 'awaiting_approval', 'skipped') AND occurred_at > %s
              ORDER BY occurred_at DESC LIMIT 1
             """,
             (event.tenant_id, event.entity, event.event_id, event.occurred_at),

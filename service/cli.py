@@ -10,8 +10,9 @@ from typing import Annotated
 import typer
 
 from runtime.apikeys import Role, UnknownTenantError, create_key
-from runtime.events import get_event
+from runtime.events import EventStatus, get_event
 from runtime.logging import configure_logging
+from runtime.replay import ReplayRefused, event_ids_with_status, replay_event
 from runtime.resources import open_resources
 from runtime.settings import Settings, get_settings
 
@@ -152,6 +153,56 @@ def events_show(
         typer.echo(f"error: no event {event_id} for tenant {tenant!r}", err=True)
         raise typer.Exit(1)
     typer.echo(shown)
+
+
+@events_app.command("replay")
+def events_replay(
+    event_id: Annotated[uuid.UUID | None, typer.Argument(help="The event to replay.")] = None,
+    status: Annotated[
+        EventStatus | None, typer.Option(help="Replay every event with this status.")
+    ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Also replay events that already finished.")
+    ] = False,
+    tenant: Annotated[str, typer.Option(help="The events' tenant.")] = "default",
+) -> None:
+    """Queue events again: one by ID, or all with --status (e.g. failed)."""
+    if (event_id is None) == (status is None):
+        typer.echo("error: give an event ID or --status, not both", err=True)
+        raise typer.Exit(2)
+    settings = load_settings()
+
+    async def replay_all() -> int:
+        refused = 0
+        async with open_resources(settings) as resources:
+            if event_id is not None:
+                ids = [event_id]
+            else:
+                ids = await event_ids_with_status(
+                    resources.pool, tenant_id=tenant, status=status or EventStatus.FAILED
+                )
+            for one in ids:
+                try:
+                    done = await replay_event(
+                        resources.pool,
+                        resources.queue,
+                        tenant_id=tenant,
+                        event_id=one,
+                        force=force,
+                    )
+                except ReplayRefused as exc:
+                    typer.echo(f"refused: {exc}", err=True)
+                    refused += 1
+                    continue
+                typer.echo(
+                    f"queued {done.event_id} (was {done.previous_status.value}, run {done.run})"
+                )
+        if not ids:
+            typer.echo("no events to replay")
+        return refused
+
+    if asyncio.run(replay_all()):
+        raise typer.Exit(1)
 
 
 def main() -> None:

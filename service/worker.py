@@ -20,10 +20,14 @@ HEALTHY_RUN_S = 60.0
 
 
 async def run_worker(
-    resources: Resources, *, wait: bool = True, install_signal_handlers: bool = False
+    resources: Resources,
+    *,
+    wait: bool = True,
+    install_signal_handlers: bool = False,
+    runner: EventRunner | None = None,
 ) -> None:
     """Process jobs until cancelled (or, with `wait=False`, until the queue is empty)."""
-    runner = EventRunner(resources, compile_master_graph(resources))
+    runner = runner or EventRunner(resources, compile_master_graph(resources))
     await resources.queue.run_worker_async(
         queues=[EVENTS_QUEUE],
         name="opsgraph-worker",

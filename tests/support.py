@@ -8,6 +8,7 @@ from typing import Any
 
 from runtime.apikeys import Role, create_key
 from runtime.resources import Resources
+from service.runner import EventRunner
 from service.worker import run_worker
 
 
@@ -18,14 +19,16 @@ async def make_key(resources: Resources, role: Role, tenant_id: str = "default")
     return secret
 
 
-async def drain_queue(resources: Resources, *, max_rounds: int = 50) -> None:
+async def drain_queue(
+    resources: Resources, *, max_rounds: int = 50, runner: EventRunner | None = None
+) -> None:
     """Run workers until no job is left to do.
 
     A worker with `wait=False` stops as soon as it finds nothing it may take, and a job
     held back by its entity lock counts as nothing, so run rounds until the queue is empty.
     """
     for _ in range(max_rounds):
-        await run_worker(resources, wait=False)
+        await run_worker(resources, wait=False, runner=runner)
         async with resources.pool.connection() as conn:
             cursor = await conn.execute(
                 "SELECT count(*) AS n FROM procrastinate_jobs WHERE status IN ('todo', 'doing')"
@@ -33,6 +36,7 @@ async def drain_queue(resources: Resources, *, max_rounds: int = 50) -> None:
             row = await cursor.fetchone()
         if row is None or row["n"] == 0:
             return
+        await asyncio.sleep(0.2)  # a retry may be scheduled a moment ahead
     raise AssertionError(f"queue not empty after {max_rounds} worker rounds")
 
 
