@@ -12,6 +12,7 @@ import httpx
 from runtime.apikeys import Role, create_key
 from runtime.events import TERMINAL_STATUSES, EventStatus
 from runtime.resources import Resources
+from service.demo_webhooks import Delivery
 
 SAMPLE_EVENTS: tuple[dict[str, Any], ...] = (
     {
@@ -85,38 +86,46 @@ async def demo_key(resources: Resources) -> str:
     return secret
 
 
-async def send_samples(base_url: str, key: str, *, timeout_s: float = 60.0) -> list[dict[str, Any]]:
-    """POST every sample event, then poll each until it settles; return the final views."""
-    headers = {"Authorization": f"Bearer {key}"}
-    async with httpx.AsyncClient(base_url=base_url, headers=headers, timeout=10) as client:
+async def send_deliveries(
+    base_url: str, key: str, deliveries: Sequence[Delivery], *, timeout_s: float = 60.0
+) -> list[dict[str, Any]]:
+    """Deliver each signed webhook, then poll every event until it settles."""
+    async with httpx.AsyncClient(base_url=base_url, timeout=10) as client:
         ids = []
-        for sample in SAMPLE_EVENTS:
-            answer = await client.post("/events", json=sample)
+        for path, body, headers in deliveries:
+            answer = await client.post(path, content=body, headers=headers)
             answer.raise_for_status()
             ids.append(answer.json()["event_id"])
-        deadline = time.monotonic() + timeout_s
-        views: dict[str, dict[str, Any]] = {}
-        while len(views) < len(ids) and time.monotonic() < deadline:
-            for event_id in ids:
-                if event_id in views:
-                    continue
-                view = (await client.get(f"/events/{event_id}")).json()
-                if EventStatus(view["status"]) in WAIT_STATUSES:
-                    views[event_id] = view
-            await asyncio.sleep(0.1)
+        return await wait_settled(client, key, ids, timeout_s=timeout_s)
+
+
+async def wait_settled(
+    client: httpx.AsyncClient, key: str, ids: Sequence[str], *, timeout_s: float
+) -> list[dict[str, Any]]:
+    """Each event's view once it is done, waiting for approval, or otherwise finished."""
+    headers = {"Authorization": f"Bearer {key}"}
+    deadline = time.monotonic() + timeout_s
+    views: dict[str, dict[str, Any]] = {}
+    while True:
         for event_id in ids:
-            views.setdefault(event_id, (await client.get(f"/events/{event_id}")).json())
-        return [views[event_id] for event_id in ids]
+            if event_id not in views:
+                view = (await client.get(f"/events/{event_id}", headers=headers)).json()
+                if EventStatus(view["status"]) in WAIT_STATUSES or time.monotonic() > deadline:
+                    views[event_id] = view
+        if len(views) == len(ids):
+            return [views[event_id] for event_id in ids]
+        await asyncio.sleep(0.1)
 
 
 def render_table(views: Sequence[dict[str, Any]]) -> str:
-    """event -> domains -> specialists -> tools -> status, one row per event."""
-    header = ("event", "domains", "specialists", "tools", "status")
+    """sender -> event -> domains -> specialists -> tools -> status, one row per event."""
+    header = ("from", "event", "domains", "specialists", "tools", "status")
     rows = [header]
     for view in views:
         outcomes = view["timeline"]
         rows.append(
             (
+                f"{view['source']}/{view['source_event'] or '-'}",
                 f"{view['type']} {view['entity']}",
                 ", ".join(view["domains"]) or "-",
                 ", ".join(o["specialist"] for o in outcomes) or "-",

@@ -10,7 +10,8 @@ import typer
 from runtime.resources import Resources
 from runtime.settings import Settings
 from service.app import build_service_app
-from service.demo import demo_key, render_table, send_samples
+from service.demo import demo_key, render_table, send_deliveries
+from service.demo_webhooks import DemoSenders
 from service.server import build_server, wait_started
 
 logger = logging.getLogger(__name__)
@@ -18,6 +19,8 @@ logger = logging.getLogger(__name__)
 
 async def run_demo(settings: Settings, *, exit_after: bool) -> int:
     """Return the exit code: 0 when every sample settled, 1 otherwise."""
+    senders = DemoSenders.create()
+    settings = senders.trusted_by(settings)
     app = build_service_app(settings, with_worker=True)
     server = build_server(app, host=settings.host, port=settings.port, log_level="warning")
     task = asyncio.create_task(server.serve())
@@ -25,8 +28,8 @@ async def run_demo(settings: Settings, *, exit_after: bool) -> int:
     base_url = f"http://{settings.host}:{settings.port}"
     resources: Resources = app.state.resources
     typer.echo(f"opsgraph is up at {base_url} ({describe_database(settings)})")
-    typer.echo("sending one sample event per domain to POST /events ...")
-    views = await send_samples(base_url, await demo_key(resources))
+    typer.echo("sending one signed webhook per domain (Saleor, Shopify, a CRM form) ...")
+    views = await send_deliveries(base_url, await demo_key(resources), senders.deliveries())
     typer.echo("")
     typer.echo(render_table(views))
     typer.echo("")

@@ -1,0 +1,141 @@
+"""The demo's senders: one signed webhook per domain, from Saleor, Shopify and a CRM form."""
+
+from __future__ import annotations
+
+import base64
+import json
+import secrets
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import SecretStr
+
+from api.webhooks.signing import SaleorSigner, shopify_headers, standard_headers
+from runtime.settings import Settings
+
+Delivery = tuple[str, bytes, dict[str, str]]
+
+
+@dataclass(frozen=True)
+class DemoSenders:
+    """Keys and secrets the demo signs with, and the settings that trust them."""
+
+    saleor: SaleorSigner
+    shopify_secret: str
+    crm_secret: str
+
+    @classmethod
+    def create(cls) -> DemoSenders:
+        return cls(
+            saleor=SaleorSigner(kid="opsgraph-demo"),
+            shopify_secret=f"shpss_{secrets.token_hex(16)}",
+            crm_secret="whsec_" + base64.b64encode(secrets.token_bytes(24)).decode(),
+        )
+
+    def trusted_by(self, settings: Settings) -> Settings:
+        """`settings` with the demo's JWKS and secrets configured."""
+        folder = settings.data_dir.resolve() / "demo"
+        folder.mkdir(parents=True, exist_ok=True)
+        return settings.model_copy(
+            update={
+                "saleor_jwks_url": self.saleor.write_jwks(Path(folder) / "saleor-jwks.json"),
+                "shopify_secrets": SecretStr(self.shopify_secret),
+                "standard_webhook_secrets": SecretStr(f"crm={self.crm_secret}"),
+            }
+        )
+
+    def deliveries(self) -> list[Delivery]:
+        """One delivery per domain, each signed as its real sender would sign it."""
+        run = uuid.uuid4().hex[:8]
+        now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+        return [
+            self.saleor_delivery("order_created", {"order": saleor_order(run), "issuedAt": now}),
+            self.shopify_delivery("orders/paid", shopify_order(run)),
+            self.crm_delivery({"type": "lead.created", "timestamp": now, "data": lead(run)}),
+            self.saleor_delivery(
+                "product_created", {"product": saleor_product(run), "issuedAt": now}
+            ),
+            self.shopify_delivery("products/update", shopify_product(run)),
+        ]
+
+    def saleor_delivery(self, event: str, document: dict[str, Any]) -> Delivery:
+        body = json.dumps(document).encode()
+        return "/webhooks/saleor", body, self.saleor.headers(event, body)
+
+    def shopify_delivery(self, topic: str, document: dict[str, Any]) -> Delivery:
+        body = json.dumps(document).encode()
+        headers = shopify_headers(
+            body, self.shopify_secret, topic=topic, webhook_id=str(uuid.uuid4())
+        )
+        return "/webhooks/shopify", body, headers
+
+    def crm_delivery(self, document: dict[str, Any]) -> Delivery:
+        body = json.dumps(document).encode()
+        headers = standard_headers(body, self.crm_secret, msg_id=f"msg_{uuid.uuid4().hex}")
+        return "/webhooks/standard/crm", body, headers
+
+
+def saleor_order(run: str) -> dict[str, Any]:
+    return {
+        "id": f"W2378156-{run}",
+        "number": "2378156",
+        "userEmail": "yusuf.rossi7301@example.com",
+        "total": {"gross": {"amount": 1289.5, "currency": "USD"}},
+        "billingAddress": {"country": {"code": "US"}},
+        "shippingAddress": {"country": {"code": "US"}},
+        "lines": [
+            {
+                "productSku": "1151293680",
+                "productName": "Mechanical Keyboard",
+                "quantity": 1,
+                "unitPrice": {"gross": {"amount": 1289.5, "currency": "USD"}},
+            },
+        ],
+    }
+
+
+def shopify_order(run: str) -> dict[str, Any]:
+    return {
+        "id": f"W4817420-{run}",
+        "name": "#4817420",
+        "email": "mei.kovacs8020@example.com",
+        "total_price": "372.13",
+        "currency": "USD",
+        "line_items": [
+            {"sku": "1151293680", "title": "Mechanical Keyboard", "quantity": 1, "price": "272.33"},
+            {"sku": "4602305039", "title": "Desk Lamp", "quantity": 2, "price": "49.90"},
+        ],
+        "payment_gateway_names": ["credit_card"],
+    }
+
+
+def lead(run: str) -> dict[str, Any]:
+    return {
+        "id": f"acme-{run}",
+        "email": "ops@acme.example",
+        "company": "Acme",
+        "employees": 240,
+        "budget": 25000,
+        "source": "demo_request",
+    }
+
+
+def saleor_product(run: str) -> dict[str, Any]:
+    return {
+        "id": f"6086499569-{run}",
+        "name": "Water Bottle",
+        "description": "A stainless steel water bottle that keeps drinks cold for 24 hours.",
+        "variants": [{"sku": "4579334072", "stocks": [{"quantity": 120}]}],
+    }
+
+
+def shopify_product(run: str) -> dict[str, Any]:
+    return {
+        "id": f"8310926033-{run}",
+        "title": "Water Bottle 1L",
+        "vendor": "Opsgraph Outfitters",
+        "variants": [{"sku": "7661609223", "price": "24.50", "inventory_quantity": 0}],
+    }
