@@ -16,7 +16,7 @@ from procrastinate.exceptions import ConnectorException
 from psycopg_pool import PoolTimeout
 
 from api.webhooks.config import WebhookConfig
-from api.webhooks.normalize import REGISTRY_VERSION, MalformedPayload, Normalized
+from api.webhooks.normalize import REGISTRY_VERSION, Normalized
 from runtime.events import Delivery, EventStatus, redact_headers, set_job, store_delivery
 from runtime.queue import defer_process_event
 from runtime.resources import Resources
@@ -57,30 +57,15 @@ async def ingest(
     """
     stored_headers = redact_headers(headers)
     try:
-        normalized = normalize(json.loads(raw))
-    except (ValueError, MalformedPayload) as exc:
-        reason = str(exc) if isinstance(exc, MalformedPayload) else "body is not valid JSON"
-        rejected = Delivery(
-            tenant_id=config.tenant_id,
-            source=source,
-            source_event=None,
-            type=None,
-            entity=None,
-            payload={},
-            raw_body=raw,
-            headers=stored_headers,
-            dedupe_key=f"rejected:{hashlib.sha256(raw).hexdigest()}",
-            status=EventStatus.REJECTED,
-            status_reason=reason,
+        document = json.loads(raw)
+    except ValueError:
+        return await reject(
+            resources, config, source, raw, stored_headers, "body is not valid JSON"
         )
-        outcome = await store(resources, rejected, defer=False)
-        if outcome is None:
-            return unavailable()
-        event_id, _ = outcome
-        return JSONResponse(
-            {"detail": f"malformed payload: {reason}", "event_id": str(event_id)},
-            status_code=status.HTTP_400_BAD_REQUEST,
-        )
+    try:
+        normalized = normalize(document)
+    except (ValueError, TypeError) as exc:  # MalformedPayload and bad field values alike
+        return await reject(resources, config, source, raw, stored_headers, str(exc))
     delivery = Delivery(
         tenant_id=config.tenant_id,
         source=source,
@@ -105,6 +90,37 @@ async def ingest(
     if normalized.type is None:
         return answer(status.HTTP_200_OK, event_id, EventStatus.IGNORED)
     return answer(status.HTTP_202_ACCEPTED, event_id, EventStatus.QUEUED)
+
+
+async def reject(
+    resources: Resources,
+    config: WebhookConfig,
+    source: str,
+    raw: bytes,
+    headers: dict[str, str],
+    reason: str,
+) -> JSONResponse:
+    """Keep an authentic but unusable delivery as `rejected`, and answer 400."""
+    rejected = Delivery(
+        tenant_id=config.tenant_id,
+        source=source,
+        source_event=None,
+        type=None,
+        entity=None,
+        payload={},
+        raw_body=raw,
+        headers=headers,
+        dedupe_key=f"rejected:{hashlib.sha256(raw).hexdigest()}",
+        status=EventStatus.REJECTED,
+        status_reason=reason,
+    )
+    outcome = await store(resources, rejected, defer=False)
+    if outcome is None:
+        return unavailable()
+    return JSONResponse(
+        {"detail": f"malformed payload: {reason}", "event_id": str(outcome[0])},
+        status_code=status.HTTP_400_BAD_REQUEST,
+    )
 
 
 async def store(

@@ -114,17 +114,36 @@ def saleor_object(body: Any, kind: str) -> tuple[dict[str, Any], datetime | None
     if isinstance(body, list):
         if not body or not isinstance(body[0], dict):
             raise MalformedPayload("saleor: expected a non-empty array of objects")
-        item = body[0]
-        return item, parse_time(item.get("issued_at") or item.get("updated_at"))
+        return legacy_item(body[0], kind), legacy_time(body[0])
     document = _object(body, "saleor")
-    issued = parse_time(document.get("issuedAt") or document.get("issued_at"))
+    meta = document.get("meta")
+    meta_issued = meta.get("issuedAt") if isinstance(meta, dict) else None
+    issued = parse_time(document.get("issuedAt") or document.get("issued_at") or meta_issued)
     variant = document.get("productVariant")
     if kind == "product" and isinstance(variant, dict):
         return flatten_variant(variant), issued
     inner = document.get(kind)
+    if inner is None and kind == "customer":
+        inner = document.get("user")  # Saleor's CustomerCreated names the customer `user`
     if not isinstance(inner, dict):
         raise MalformedPayload(f"saleor: no {kind!r} object in the payload")
     return inner, issued
+
+
+def legacy_item(item: dict[str, Any], kind: str) -> dict[str, Any]:
+    """Legacy payloads carry the record Saleor serialized, which is not always the order or
+    product itself: an Invoice nests its order, a Stock names its product."""
+    if kind == "order" and item.get("type") == "Invoice" and isinstance(item.get("order"), dict):
+        return dict(item["order"])
+    if kind == "product" and item.get("product_id") is not None:
+        return {**item, "id": item["product_id"]}
+    return item
+
+
+def legacy_time(item: dict[str, Any]) -> datetime | None:
+    meta = item.get("meta")
+    meta_issued = meta.get("issued_at") if isinstance(meta, dict) else None
+    return parse_time(meta_issued or item.get("issued_at") or item.get("updated_at"))
 
 
 def flatten_variant(variant: dict[str, Any]) -> dict[str, Any]:
@@ -148,6 +167,8 @@ def normalize_saleor(event_name: str, raw: bytes, body: Any) -> Normalized:
         return Normalized(None, f"saleor:{name}", None, {}, dedupe, name)
     item, issued = saleor_object(body, mapping.kind)
     payload = mapping.fields(item)
+    if mapping.canonical == "stock.out":
+        payload.setdefault("stock", 0)
     occurred = issued or parse_time(item.get("updatedAt") or item.get("created"))
     object_id = payload.get(f"{mapping.kind}_id") or item.get("id")
     return Normalized(
@@ -187,11 +208,13 @@ def normalize_stripe(body: Any) -> Normalized:
     occurred = datetime.fromtimestamp(created, UTC) if isinstance(created, int) else None
     if mapping is None:
         return Normalized(None, f"stripe:{event_type}", occurred, {}, event_id, event_type)
-    data = (event.get("data") or {}).get("object")
-    item = _object(data, "stripe data.object")
+    data = event.get("data")
+    item = _object(data.get("object") if isinstance(data, dict) else None, "stripe data.object")
+    # A dispute joins its charge's history: key it by the charge it disputes.
+    object_id = item.get("charge") if event_type == "charge.dispute.created" else item.get("id")
     return Normalized(
         mapping.canonical,
-        _entity(mapping.kind, item.get("id")),
+        _entity(mapping.kind, object_id),
         occurred,
         mapping.fields(item),
         event_id,

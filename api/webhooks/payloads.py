@@ -12,8 +12,13 @@ from typing import Any
 
 def parse_time(value: Any) -> datetime | None:
     """An ISO-8601 string or a unix timestamp as an aware datetime; None when unreadable."""
+    if isinstance(value, bool):
+        return None
     if isinstance(value, int | float) or (isinstance(value, str) and value.isdigit()):
-        return datetime.fromtimestamp(float(value), UTC)
+        try:
+            return datetime.fromtimestamp(float(value), UTC)
+        except (OverflowError, OSError, ValueError):
+            return None
     if not isinstance(value, str) or not value:
         return None
     try:
@@ -34,7 +39,8 @@ def first(item: dict[str, Any], *keys: str) -> Any:
 def amount(value: Any) -> float | None:
     """A money amount from `12.5`, `"12.50"` or Saleor's `{"gross": {"amount": ...}}`."""
     if isinstance(value, dict):
-        value = first(value.get("gross") or value, "amount")
+        gross = value.get("gross")
+        value = first(gross if isinstance(gross, dict) else value, "amount")
     try:
         return None if value is None else float(value)
     except (TypeError, ValueError):
@@ -62,6 +68,14 @@ def compact(fields: dict[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in fields.items() if value is not None}
 
 
+def quantity(line: dict[str, Any]) -> int:
+    value = first(line, "quantity")
+    try:
+        return 1 if value is None else int(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"line quantity {value!r} is not a whole number") from None
+
+
 def order_lines(item: dict[str, Any]) -> list[dict[str, Any]]:
     lines = item.get("lines") or item.get("line_items") or []
     return [
@@ -69,7 +83,7 @@ def order_lines(item: dict[str, Any]) -> list[dict[str, Any]]:
             {
                 "sku": first(line, "sku", "productSku", "product_sku"),
                 "name": first(line, "name", "title", "productName", "product_name"),
-                "quantity": int(first(line, "quantity") or 1),
+                "quantity": quantity(line),
                 "unit_price": amount(first(line, "unitPrice", "unit_price_gross_amount", "price")),
             }
         )
@@ -88,7 +102,7 @@ def order_fields(item: dict[str, Any]) -> dict[str, Any]:
     return compact(
         {
             "order_id": str(first(item, "id", "token", "number") or ""),
-            "number": first(item, "number", "name", "order_number"),
+            "number": first(item, "name", "number", "order_number"),
             "total": amount(total),
             "currency": money_currency(total) or first(item, "currency", "currency_code"),
             "email": email,
@@ -118,9 +132,9 @@ def product_fields(item: dict[str, Any]) -> dict[str, Any]:
     variants = [v for v in (item.get("variants") or []) if isinstance(v, dict)]
     first_variant = variants[0] if variants else {}
     stocks = first_variant.get("stocks") or []
-    stock = first(item, "available", "quantity") or first(
-        first_variant, "inventory_quantity", "quantity_available"
-    )
+    stock = first(item, "available", "quantity")
+    if stock is None:
+        stock = first(first_variant, "inventory_quantity", "quantity_available")
     if stock is None and stocks:
         stock = sum(int(s.get("quantity") or 0) for s in stocks if isinstance(s, dict))
     return compact(
