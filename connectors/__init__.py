@@ -1,0 +1,1 @@
+"""Systems of record: the local store, Saleor, the email outbox, and the side-effect ledger."""
