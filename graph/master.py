@@ -7,6 +7,7 @@ from typing import Any
 from langgraph.graph import END, START, StateGraph
 from langgraph.types import Send
 
+from graph.context import OpsContext
 from graph.models import Planner
 from graph.routing import DOMAINS, domains_for
 from graph.state import MasterInput, MasterOutput, MasterState
@@ -15,7 +16,7 @@ from graph.supervisors import DOMAIN_BUILDERS
 
 def build_master_graph(
     *, planner: Planner
-) -> StateGraph[MasterState, None, MasterInput, MasterOutput]:
+) -> StateGraph[MasterState, OpsContext, MasterInput, MasterOutput]:
     """The whole hierarchy, uncompiled: compile it with the Postgres checkpointer at the edge."""
 
     def route_event(state: MasterState) -> dict[str, Any]:
@@ -38,7 +39,12 @@ def build_master_graph(
         ]
         return {"summary": f"{event['type']} {event['entity']} -> " + "; ".join(parts)}
 
-    graph = StateGraph(MasterState, input_schema=MasterInput, output_schema=MasterOutput)
+    graph = StateGraph(
+        MasterState,
+        context_schema=OpsContext,
+        input_schema=MasterInput,
+        output_schema=MasterOutput,
+    )
     graph.add_node("route", route_event)
     for domain in DOMAINS:
         graph.add_node(domain, DOMAIN_BUILDERS[domain](planner=planner).compile())

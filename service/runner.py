@@ -9,6 +9,7 @@ from typing import Any
 from langchain_core.runnables import RunnableConfig
 from langgraph.graph.state import CompiledStateGraph
 
+from graph.context import OpsContext
 from graph.master import build_master_graph
 from graph.models import build_planner
 from graph.state import EventData
@@ -60,6 +61,7 @@ class EventRunner:
     def __init__(self, resources: Resources, graph: MasterGraph) -> None:
         self.resources = resources
         self.graph = graph
+        self.context = OpsContext(pool=resources.pool)
 
     async def run(
         self, *, tenant_id: str, event_id: uuid.UUID, final_attempt: bool = True
@@ -110,9 +112,11 @@ class EventRunner:
         """Start the thread, resume it after a crash, or read it when it already finished."""
         snapshot = await self.graph.aget_state(config)
         if snapshot.next:
-            result = await self.graph.ainvoke(None, config)
+            result = await self.graph.ainvoke(None, config, context=self.context)
         elif snapshot.values.get("summary") is not None:
             return dict(snapshot.values)
         else:
-            result = await self.graph.ainvoke({"event": event_data(event)}, config)
+            result = await self.graph.ainvoke(
+                {"event": event_data(event)}, config, context=self.context
+            )
         return dict(result)

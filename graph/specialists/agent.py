@@ -8,6 +8,7 @@ from langchain_core.messages import AIMessage, HumanMessage, SystemMessage, Tool
 from langgraph.graph import END, START, StateGraph
 from langgraph.prebuilt import ToolNode
 
+from graph.context import OpsContext
 from graph.models import Planner, event_brief
 from graph.specialists.base import Specialist, tool_result
 from graph.state import (
@@ -23,7 +24,7 @@ MAX_TURNS = 12
 
 def build_specialist_graph(
     *, specialist: Specialist, planner: Planner
-) -> StateGraph[SpecialistState, None, SpecialistInput, SpecialistOutput]:
+) -> StateGraph[SpecialistState, OpsContext, SpecialistInput, SpecialistOutput]:
     """One specialist's loop; returns the uncompiled graph so the caller picks the checkpointer."""
 
     async def plan_next(state: SpecialistState) -> dict[str, Any]:
@@ -46,7 +47,10 @@ def build_specialist_graph(
         return {"outcomes": [outcome_of(specialist, state["messages"])]}
 
     graph = StateGraph(
-        SpecialistState, input_schema=SpecialistInput, output_schema=SpecialistOutput
+        SpecialistState,
+        context_schema=OpsContext,
+        input_schema=SpecialistInput,
+        output_schema=SpecialistOutput,
     )
     graph.add_node("plan", plan_next)
     graph.add_node("act", ToolNode(list(specialist.tools), handle_tool_errors=True))

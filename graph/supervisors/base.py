@@ -8,13 +8,14 @@ from typing import Any
 from langgraph.graph import END, START, StateGraph
 from langgraph.types import Send
 
+from graph.context import OpsContext
 from graph.models import Planner
 from graph.routing import specialists_for
 from graph.specialists.agent import build_specialist_graph
 from graph.specialists.base import Specialist
 from graph.state import DomainInput, DomainOutput, DomainState
 
-DomainGraph = StateGraph[DomainState, None, DomainInput, DomainOutput]
+DomainGraph = StateGraph[DomainState, OpsContext, DomainInput, DomainOutput]
 
 
 def build_domain_graph(
@@ -34,7 +35,12 @@ def build_domain_graph(
     def dispatch(state: DomainState) -> list[Send]:
         return [Send(name, {"event": state["event"]}) for name in state["specialists"]]
 
-    graph = StateGraph(DomainState, input_schema=DomainInput, output_schema=DomainOutput)
+    graph = StateGraph(
+        DomainState,
+        context_schema=OpsContext,
+        input_schema=DomainInput,
+        output_schema=DomainOutput,
+    )
     graph.add_node("select", select_specialists)
     for name, specialist in specialists.items():
         subgraph = build_specialist_graph(specialist=specialist, planner=planner).compile()
