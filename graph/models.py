@@ -85,9 +85,14 @@ def build_planner(model: str) -> Planner:
 
 
 def event_brief(event: EventData) -> str:
-    """The event as the specialist's first user message."""
-    return json.dumps(
-        {"type": event["type"], "entity": event["entity"], "payload": event["payload"]},
-        sort_keys=True,
-        default=str,
-    )
+    """The event (and what earlier specialists concluded) as the first user message."""
+    brief: dict[str, object] = {
+        "type": event["type"],
+        "entity": event["entity"],
+        "payload": event["payload"],
+    }
+    if event.get("prior"):
+        brief["earlier_findings"] = {
+            outcome["specialist"]: outcome["summary"] for outcome in event.get("prior", [])
+        }
+    return json.dumps(brief, sort_keys=True, default=str)

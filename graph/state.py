@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import operator
-from typing import Annotated, Any, TypedDict
+from typing import Annotated, Any, NotRequired, TypedDict
 
 from langchain_core.messages import AnyMessage
 from langgraph.graph.message import add_messages
@@ -18,6 +18,8 @@ class EventData(TypedDict):
     type: str
     entity: str
     payload: dict[str, Any]
+    prior: NotRequired[list[SpecialistOutcome]]
+    """What earlier stages of the same domain produced (specialists see it, planners too)."""
 
 
 class ToolCallRecord(TypedDict):
@@ -58,7 +60,8 @@ class DomainInput(TypedDict):
 
 class DomainState(TypedDict):
     event: EventData
-    specialists: list[str]
+    stages: list[list[str]]
+    stage: int
     outcomes: Annotated[list[SpecialistOutcome], operator.add]
 
 

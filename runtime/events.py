@@ -40,6 +40,8 @@ CANONICAL_EVENT_TYPES = frozenset(
         "subscription.deleted",
         "lead.created",
         "content.requested",
+        "support.requested",
+        "dead_letter.detected",
     }
 )
 """Every event type the service understands, whatever its source."""

@@ -1,4 +1,4 @@
-"""The domain supervisor factory: pick specialists from the registry, run them in parallel."""
+"""The domain supervisor factory: specialists from the registry, stage by stage, in parallel."""
 
 from __future__ import annotations
 
@@ -10,10 +10,10 @@ from langgraph.types import Send
 
 from graph.context import OpsContext
 from graph.models import Planner
-from graph.routing import specialists_for
+from graph.routing import stages_for
 from graph.specialists.agent import build_specialist_graph
 from graph.specialists.base import Specialist
-from graph.state import DomainInput, DomainOutput, DomainState
+from graph.state import DomainInput, DomainOutput, DomainState, EventData
 
 DomainGraph = StateGraph[DomainState, OpsContext, DomainInput, DomainOutput]
 
@@ -26,14 +26,20 @@ def build_domain_graph(
         raise ValueError(f"domain {domain!r} needs at least one specialist")
 
     def select_specialists(state: DomainState) -> dict[str, Any]:
-        chosen = specialists_for(state["event"]["type"], domain)
-        unknown = [name for name in chosen if name not in specialists]
+        stages = stages_for(state["event"]["type"], domain)
+        unknown = [name for stage in stages for name in stage if name not in specialists]
         if unknown:
             raise LookupError(f"registry names specialists {unknown} that {domain} does not have")
-        return {"specialists": chosen}
+        return {"stages": stages, "stage": 0}
 
-    def dispatch(state: DomainState) -> list[Send]:
-        return [Send(name, {"event": state["event"]}) for name in state["specialists"]]
+    def dispatch(state: DomainState) -> list[Send] | str:
+        if state["stage"] >= len(state["stages"]):
+            return END
+        event: EventData = {**state["event"], "prior": list(state.get("outcomes", []))}
+        return [Send(name, {"event": event}) for name in state["stages"][state["stage"]]]
+
+    def advance(state: DomainState) -> dict[str, Any]:
+        return {"stage": state["stage"] + 1}
 
     graph = StateGraph(
         DomainState,
@@ -42,10 +48,12 @@ def build_domain_graph(
         output_schema=DomainOutput,
     )
     graph.add_node("select", select_specialists)
+    graph.add_node("advance", advance)
     for name, specialist in specialists.items():
         subgraph = build_specialist_graph(specialist=specialist, planner=planner).compile()
         graph.add_node(name, subgraph)
-        graph.add_edge(name, END)
+        graph.add_edge(name, "advance")
     graph.add_edge(START, "select")
     graph.add_conditional_edges("select", dispatch, [*specialists, END])
+    graph.add_conditional_edges("advance", dispatch, [*specialists, END])
     return graph

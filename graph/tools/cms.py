@@ -9,6 +9,9 @@ from typing import Any
 from langchain_core.tools import StructuredTool
 from pydantic import BaseModel, Field
 
+from connectors.content import publish, save_draft
+from graph.tools.base import ToolEnv, effect_tool
+
 META_DESCRIPTION_MAX = 155
 TITLE_MAX = 60
 STOP_WORDS = frozenset({"a", "an", "and", "the", "for", "with", "of", "in", "on", "to", "your"})
@@ -62,4 +65,83 @@ draft_seo_copy_tool = StructuredTool.from_function(
     args_schema=SeoCopyInput,
 )
 
-CMS_TOOLS = (draft_seo_copy_tool,)
+
+class Brief(BaseModel):
+    """What a piece of content should cover."""
+
+    subject: str = Field(min_length=1, description="What it is about, e.g. a product name.")
+    audience: str = "shoppers"
+    points: list[str] = Field(default_factory=list, description="Points it must make.")
+    tone: str = "friendly"
+
+
+def draft_content(**kwargs: Any) -> dict[str, Any]:
+    """Draft a title, an introduction and sections from a brief."""
+    brief = Brief(**kwargs)
+    sections = [
+        {"heading": point.rstrip("."), "text": f"{point.rstrip('.')}."} for point in brief.points
+    ] or [{"heading": f"Why {brief.subject}", "text": f"What makes {brief.subject} worth it."}]
+    return {
+        "title": shorten(f"{brief.subject}: what {brief.audience} should know", TITLE_MAX),
+        "intro": f"A {brief.tone} introduction to {brief.subject} for {brief.audience}.",
+        "sections": sections,
+        "slug": slugify(brief.subject),
+    }
+
+
+draft_content_tool = StructuredTool.from_function(
+    func=draft_content,
+    name="draft_content",
+    description=draft_content.__doc__ or "",
+    args_schema=Brief,
+)
+
+
+class ContentDraft(BaseModel):
+    """A draft to store in the CMS."""
+
+    content_id: str
+    kind: str = Field(pattern="^(article|product_page|product_seo)$")
+    subject: str
+    title: str
+    body: dict[str, Any]
+
+
+async def store_draft(env: ToolEnv, args: ContentDraft) -> dict[str, Any]:
+    return await save_draft(
+        env.conn,
+        tenant_id=env.tenant_id,
+        content_id=args.content_id,
+        kind=args.kind,
+        subject=args.subject,
+        title=args.title,
+        body=args.body,
+    )
+
+
+save_content_draft_tool = effect_tool(
+    name="save_content_draft",
+    description="Store a content draft in the CMS (not yet published).",
+    args_schema=ContentDraft,
+    body=store_draft,
+)
+
+
+class ContentRef(BaseModel):
+    """A CMS content item."""
+
+    content_id: str
+
+
+async def publish_draft(env: ToolEnv, args: ContentRef) -> dict[str, Any] | str:
+    return await publish(env.conn, tenant_id=env.tenant_id, content_id=args.content_id)
+
+
+publish_content_tool = effect_tool(
+    name="publish_content",
+    description="Publish a stored draft.",
+    args_schema=ContentRef,
+    body=publish_draft,
+)
+
+CMS_TOOLS = (draft_seo_copy_tool, draft_content_tool, save_content_draft_tool, publish_content_tool)

@@ -1,0 +1,1 @@
+"""τ-bench retail seed data (users, orders, products) and the dev tasks that test it."""
