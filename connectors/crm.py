@@ -66,7 +66,7 @@ async def customer_orders(
     cursor = await conn.execute(
         """
         SELECT (SELECT coalesce(sum((i->>'price')::numeric), 0)
-                  FROM jsonb_array_elements(o.doc->'items') i) AS total
+                  FROM json_array_elements(o.doc->'items') i) AS total
           FROM store_orders o
          WHERE o.tenant_id = %s AND o.status <> 'cancelled' AND o.order_id <> %s
            AND (o.user_id = %s OR o.user_id IN (

@@ -8,7 +8,7 @@ from typing import Any
 
 from psycopg import AsyncConnection
 from psycopg.rows import DictRow
-from psycopg.types.json import Jsonb
+from psycopg.types.json import Json
 
 Conn = AsyncConnection[DictRow]
 
@@ -21,14 +21,17 @@ async def get_order(conn: Conn, *, tenant_id: str, order_id: str, lock: bool = F
 
 
 async def save_order(conn: Conn, *, tenant_id: str, order: dict[str, Any]) -> None:
+    """Insert or replace an order record; a new one goes after the existing ones."""
     await conn.execute(
         """
-        INSERT INTO store_orders (tenant_id, order_id, user_id, status, doc)
-        VALUES (%s, %s, %s, %s, %s)
+        INSERT INTO store_orders (tenant_id, order_id, user_id, status, position, doc)
+        VALUES (%s, %s, %s, %s,
+                (SELECT coalesce(max(position), -1) + 1 FROM store_orders WHERE tenant_id = %s),
+                %s)
         ON CONFLICT (tenant_id, order_id)
         DO UPDATE SET user_id = EXCLUDED.user_id, status = EXCLUDED.status, doc = EXCLUDED.doc
         """,
-        (tenant_id, order["order_id"], order["user_id"], order["status"], Jsonb(order)),
+        (tenant_id, order["order_id"], order["user_id"], order["status"], tenant_id, Json(order)),
     )
 
 

@@ -9,6 +9,7 @@ from typing import Any
 from langchain_core.runnables import RunnableConfig
 from langgraph.graph.state import CompiledStateGraph
 
+from connectors.ingest import upsert_from_event
 from graph.context import OpsContext
 from graph.master import build_master_graph
 from graph.models import build_planner
@@ -116,7 +117,16 @@ class EventRunner:
         elif snapshot.values.get("summary") is not None:
             return dict(snapshot.values)
         else:
+            await self._mirror_into_store(event)
             result = await self.graph.ainvoke(
                 {"event": event_data(event)}, config, context=self.context
             )
         return dict(result)
+
+    async def _mirror_into_store(self, event: StoredEvent) -> None:
+        if event.type is None:
+            return
+        async with self.resources.pool.connection() as conn, conn.transaction():
+            await upsert_from_event(
+                conn, tenant_id=event.tenant_id, event_type=event.type, payload=event.payload
+            )

@@ -5,17 +5,42 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from graph.specialists import (
+    catalog_seo,
     channel_sync,
     content_drafting,
+    customer_onboarding,
+    dead_letter_triage,
+    dunning,
     fraud_review,
     invoicing,
+    lead_assignment,
     lead_scoring,
+    order_fulfillment,
+    procurement,
+    publishing,
+    refunds,
 )
 from graph.specialists.base import Specialist
 
+MODULES = (
+    fraud_review,
+    order_fulfillment,
+    procurement,
+    catalog_seo,
+    lead_scoring,
+    lead_assignment,
+    customer_onboarding,
+    invoicing,
+    dunning,
+    refunds,
+    content_drafting,
+    publishing,
+    channel_sync,
+    dead_letter_triage,
+)
+
 SPECIALISTS: Mapping[str, Specialist] = {
-    module.SPECIALIST.name: module.SPECIALIST
-    for module in (fraud_review, lead_scoring, invoicing, content_drafting, channel_sync)
+    module.SPECIALIST.name: module.SPECIALIST for module in MODULES
 }
 
 

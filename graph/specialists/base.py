@@ -51,3 +51,21 @@ def last_result(results: Sequence[ToolMessage], tool_name: str) -> Any:
         if message.name == tool_name:
             return tool_result(message)
     return None
+
+
+def call(tool: BaseTool, **args: Any) -> PlannedCall:
+    """A planned call of `tool`."""
+    return {"name": tool.name, "args": args}
+
+
+def is_error(result: Any) -> bool:
+    """Tools answer errors as text (`Error: ...`, or the tool node's error message)."""
+    return isinstance(result, str) and result.startswith("Error")
+
+
+def prior_outcome(event: EventData, specialist: str) -> Any:
+    """What an earlier stage's specialist concluded for this event, if it ran."""
+    for outcome in event.get("prior", []):
+        if outcome["specialist"] == specialist:
+            return outcome
+    return None

@@ -6,11 +6,18 @@ from collections.abc import Sequence
 
 from langchain_core.messages import ToolMessage
 
-from graph.specialists.base import PlaybookStep, Specialist, last_result
+from graph.specialists.base import PlaybookStep, Specialist, call, is_error, last_result
 from graph.state import EventData
-from graph.tools.integration import ChannelSyncInput, plan_channel_sync_tool
+from graph.tools.integration import (
+    ChannelSyncInput,
+    plan_channel_sync_tool,
+    push_channel_updates_tool,
+)
 
-PROMPT = "You keep sales channels in sync. Call plan_channel_sync for the product, then report."
+PROMPT = (
+    "You keep sales channels in sync. Call plan_channel_sync for the product (stock 0 locks "
+    "every channel), then push_channel_updates with the plan, then report."
+)
 
 
 def playbook(event: EventData, results: Sequence[ToolMessage]) -> PlaybookStep:
@@ -19,9 +26,15 @@ def playbook(event: EventData, results: Sequence[ToolMessage]) -> PlaybookStep:
         fields = set(ChannelSyncInput.model_fields)
         args = {key: value for key, value in event["payload"].items() if key in fields}
         args.setdefault("product_id", event["entity"].split(":", 1)[-1])
+        if event["type"] == "stock.out":
+            args["stock"] = 0
         return [{"name": plan_channel_sync_tool.name, "args": args}]
-    if not isinstance(plan, dict):
+    if is_error(plan) or not isinstance(plan, dict):
         return f"channel sync failed: {plan}"
+    if last_result(results, push_channel_updates_tool.name) is None:
+        return [
+            call(push_channel_updates_tool, product_id=plan["product_id"], updates=plan["updates"])
+        ]
     actions = ", ".join(f"{u['channel']}:{u['action']}" for u in plan["updates"])
     return f"channels updated for product {plan['product_id']} ({actions})"
 
@@ -29,8 +42,8 @@ def playbook(event: EventData, results: Sequence[ToolMessage]) -> PlaybookStep:
 SPECIALIST = Specialist(
     name="channel_sync",
     domain="integration",
-    description="Pushes product and stock changes to connected channels.",
+    description="Pushes product and stock changes to connected channels; out of stock locks.",
     prompt=PROMPT,
-    tools=(plan_channel_sync_tool,),
+    tools=(plan_channel_sync_tool, push_channel_updates_tool),
     playbook=playbook,
 )

@@ -1,4 +1,4 @@
-"""Billing: draft the invoice for a paid order."""
+"""Billing: a numbered invoice for a paid order; voided when the order is cancelled."""
 
 from __future__ import annotations
 
@@ -7,17 +7,24 @@ from typing import Any
 
 from langchain_core.messages import ToolMessage
 
-from graph.specialists.base import PlaybookStep, Specialist, last_result
+from graph.specialists.base import PlaybookStep, Specialist, call, is_error, last_result
 from graph.state import EventData
-from graph.tools.billing import draft_invoice_tool
+from graph.tools.billing import draft_invoice_tool, issue_invoice_tool, void_invoice_tool
 
-PROMPT = "You invoice paid orders. Call draft_invoice with the order's lines, then report it."
+PROMPT = (
+    "You invoice orders. For a paid order call draft_invoice with its lines, then "
+    "issue_invoice with the draft. For a cancelled order call void_invoice. Report the result."
+)
+
+
+def order_id_of(event: EventData) -> str:
+    return str(event["payload"].get("order_id") or event["entity"].split(":", 1)[-1])
 
 
 def invoice_args(event: EventData) -> dict[str, Any]:
     payload = event["payload"]
     args: dict[str, Any] = {
-        "order_id": str(payload.get("order_id") or event["entity"].split(":", 1)[-1]),
+        "order_id": order_id_of(event),
         "currency": str(payload.get("currency", "USD")),
         "lines": [
             {
@@ -35,21 +42,31 @@ def invoice_args(event: EventData) -> dict[str, Any]:
 
 
 def playbook(event: EventData, results: Sequence[ToolMessage]) -> PlaybookStep:
-    invoice = last_result(results, draft_invoice_tool.name)
-    if invoice is None:
+    if event["type"] == "order.cancelled":
+        voided = last_result(results, void_invoice_tool.name)
+        if voided is None:
+            return [call(void_invoice_tool, order_id=order_id_of(event))]
+        return f"invoices voided: {voided}"
+    draft = last_result(results, draft_invoice_tool.name)
+    if draft is None:
         return [{"name": draft_invoice_tool.name, "args": invoice_args(event)}]
-    if not isinstance(invoice, dict):
-        return f"invoicing failed: {invoice}"
-    return (
-        f"invoice drafted for order {invoice['order_id']}: {invoice['total']} {invoice['currency']}"
-    )
+    if is_error(draft) or not isinstance(draft, dict):
+        return f"invoicing failed: {draft}"
+    issued = last_result(results, issue_invoice_tool.name)
+    if issued is None:
+        fields = ("order_id", "currency", "lines", "subtotal", "tax", "total")
+        return [call(issue_invoice_tool, **{key: draft[key] for key in fields})]
+    if not isinstance(issued, dict):
+        return f"invoice not issued: {issued}"
+    total = f"{draft['total']} {draft['currency']}"
+    return f"invoice {issued['invoice_id']} issued for order {draft['order_id']}: {total}"
 
 
 SPECIALIST = Specialist(
     name="invoicing",
     domain="billing",
-    description="Drafts the invoice for a paid order.",
+    description="Drafts and issues the numbered invoice for a paid order; voids on cancel.",
     prompt=PROMPT,
-    tools=(draft_invoice_tool,),
+    tools=(draft_invoice_tool, issue_invoice_tool, void_invoice_tool),
     playbook=playbook,
 )

@@ -1,4 +1,4 @@
-"""CRM: score and grade a new lead."""
+"""CRM: score and grade a new lead, and record it."""
 
 from __future__ import annotations
 
@@ -6,29 +6,49 @@ from collections.abc import Sequence
 
 from langchain_core.messages import ToolMessage
 
-from graph.specialists.base import PlaybookStep, Specialist, last_result
+from graph.specialists.base import PlaybookStep, Specialist, call, is_error, last_result
 from graph.state import EventData
-from graph.tools.crm import LeadInput, score_lead_tool
+from graph.tools.crm import LeadInput, save_lead_score_tool, score_lead_tool
 
-PROMPT = "You qualify new leads. Call score_lead with the lead's details, then report the grade."
+PROMPT = (
+    "You qualify new leads. Call score_lead with the lead's details, record the result with "
+    "save_lead_score, then report the grade."
+)
+
+
+def lead_id_of(event: EventData) -> str:
+    return str(event["payload"].get("id") or event["entity"].split(":", 1)[-1])
 
 
 def playbook(event: EventData, results: Sequence[ToolMessage]) -> PlaybookStep:
+    payload = event["payload"]
     scored = last_result(results, score_lead_tool.name)
     if scored is None:
         fields = set(LeadInput.model_fields)
-        args = {key: value for key, value in event["payload"].items() if key in fields}
-        return [{"name": score_lead_tool.name, "args": args}]
-    if not isinstance(scored, dict):
+        return [call(score_lead_tool, **{k: v for k, v in payload.items() if k in fields})]
+    if is_error(scored) or not isinstance(scored, dict):
         return f"lead scoring failed: {scored}"
+    if last_result(results, save_lead_score_tool.name) is None:
+        return [
+            call(
+                save_lead_score_tool,
+                lead_id=lead_id_of(event),
+                email=str(payload.get("email", "")),
+                company=payload.get("company"),
+                country=payload.get("country"),
+                score=scored["score"],
+                grade=scored["grade"],
+                reasons=scored["reasons"],
+            )
+        ]
     return f"lead graded {scored['grade']} (score {scored['score']})"
 
 
 SPECIALIST = Specialist(
     name="lead_scoring",
     domain="crm",
-    description="Scores and grades a new lead with reasons.",
+    description="Scores and grades a new lead with reasons, and records it.",
     prompt=PROMPT,
-    tools=(score_lead_tool,),
+    tools=(score_lead_tool, save_lead_score_tool),
     playbook=playbook,
 )

@@ -219,7 +219,7 @@ async def sales_velocity(env: ToolEnv, args: ProductRef) -> dict[str, Any]:
     cursor = await env.conn.execute(
         """
         SELECT i->>'item_id' AS item_id, count(*) AS sold, avg((i->>'price')::numeric) AS price
-          FROM store_orders o, jsonb_array_elements(o.doc->'items') i
+          FROM store_orders o, json_array_elements(o.doc->'items') i
          WHERE o.tenant_id = %s AND i->>'product_id' = %s AND o.status <> 'cancelled'
          GROUP BY 1 ORDER BY 2 DESC
         """,
