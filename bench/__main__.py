@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-BENCHMARKS = ("bench.events",)
+BENCHMARKS = ("bench.events", "bench.ingest")
 
 
 def main() -> int:
