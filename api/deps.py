@@ -11,7 +11,8 @@ from runtime.apikeys import ApiKey, Role
 from runtime.resources import Resources
 
 
-def get_resources(request: Request) -> Resources:
+async def get_resources(request: Request) -> Resources:
+    """Async although it does no I/O: a sync dependency would cost a thread-pool hop."""
     resources: Resources = request.app.state.resources
     return resources
 

@@ -54,10 +54,12 @@ class PlaybookPlanner:
 class ChatModelPlanner:
     """A tool-calling chat model (any OpenAI-compatible server) plans instead of the playbook."""
 
-    def __init__(self, model_name: str) -> None:
+    def __init__(self, model_name: str, *, timeout_s: float = 60.0, max_retries: int = 1) -> None:
         from langchain_openai import ChatOpenAI
 
-        self.model = ChatOpenAI(model=model_name, temperature=0)
+        self.model = ChatOpenAI(
+            model=model_name, temperature=0, timeout=timeout_s, max_retries=max_retries
+        )
 
     async def plan(
         self,
@@ -72,12 +74,17 @@ class ChatModelPlanner:
         return reply
 
 
-def build_planner(model: str) -> Planner:
-    """`offline` -> playbooks; `openai:<model>` -> that model through langchain-openai."""
+def build_planner(model: str, *, timeout_s: float = 60.0, max_retries: int = 1) -> Planner:
+    """`offline` -> playbooks; `openai:<model>` -> that model through langchain-openai.
+
+    The client's own retries are few: a failed run is retried by the job queue anyway.
+    """
     if model == OFFLINE:
         return PlaybookPlanner()
     if model.startswith(OPENAI_PREFIX) and len(model) > len(OPENAI_PREFIX):
-        return ChatModelPlanner(model.removeprefix(OPENAI_PREFIX))
+        return ChatModelPlanner(
+            model.removeprefix(OPENAI_PREFIX), timeout_s=timeout_s, max_retries=max_retries
+        )
     raise ValueError(
         f"unknown model setting {model!r}: use 'offline' or 'openai:<model name>' "
         "(OPENAI_API_KEY and, for other servers, OPENAI_BASE_URL)"
@@ -93,6 +100,14 @@ def event_brief(event: EventData) -> str:
     }
     if event.get("prior"):
         brief["earlier_findings"] = {
-            outcome["specialist"]: outcome["summary"] for outcome in event.get("prior", [])
+            outcome["specialist"]: {
+                "summary": outcome["summary"],
+                "results": {
+                    call["name"]: call["result"]
+                    for call in outcome["tool_calls"]
+                    if call["status"] == "success"
+                },
+            }
+            for outcome in event.get("prior", [])
         }
     return json.dumps(brief, sort_keys=True, default=str)

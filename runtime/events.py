@@ -263,16 +263,33 @@ class Delivery:
     registry_version: int | None = None
 
 
-async def store_delivery(
-    conn: AsyncConnection[DictRow], delivery: Delivery, *, event_id: uuid.UUID
-) -> tuple[uuid.UUID, bool]:
-    """Insert the delivery unless its dedupe key is known; return (event id, inserted)."""
+async def find_delivery(
+    conn: AsyncConnection[DictRow], *, tenant_id: str, source: str, dedupe_key: str
+) -> uuid.UUID | None:
+    """The event already stored under this dedupe key, if any."""
+    cursor = await conn.execute(
+        "SELECT event_id FROM events WHERE tenant_id = %s AND source = %s AND dedupe_key = %s",
+        (tenant_id, source, dedupe_key),
+    )
+    row = await cursor.fetchone()
+    return None if row is None else uuid.UUID(str(row["event_id"]))
+
+
+async def insert_delivery(
+    conn: AsyncConnection[DictRow],
+    delivery: Delivery,
+    *,
+    event_id: uuid.UUID,
+    job_id: int | None,
+) -> bool:
+    """Insert the delivery (queued when it has a job); False when its dedupe key is taken."""
+    status = EventStatus.QUEUED if job_id is not None else delivery.status
     cursor = await conn.execute(
         """
         INSERT INTO events (tenant_id, event_id, source, source_event, type, entity, payload,
                             raw_body, headers, dedupe_key, status, status_reason, occurred_at,
-                            registry_version)
-        VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, coalesce(%s, now()), %s)
+                            registry_version, job_id)
+        VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, coalesce(%s, now()), %s, %s)
         ON CONFLICT (tenant_id, source, dedupe_key) WHERE dedupe_key IS NOT NULL DO NOTHING
         RETURNING event_id
         """,
@@ -287,22 +304,14 @@ async def store_delivery(
             delivery.raw_body,
             Jsonb(delivery.headers),
             delivery.dedupe_key,
-            delivery.status.value,
+            status.value,
             delivery.status_reason,
             delivery.occurred_at,
             delivery.registry_version,
+            job_id,
         ),
     )
-    if await cursor.fetchone() is not None:
-        return event_id, True
-    cursor = await conn.execute(
-        "SELECT event_id FROM events WHERE tenant_id = %s AND source = %s AND dedupe_key = %s",
-        (delivery.tenant_id, delivery.source, delivery.dedupe_key),
-    )
-    row = await cursor.fetchone()
-    if row is None:
-        raise RuntimeError("dedupe conflict without a stored event")
-    return row["event_id"], False
+    return await cursor.fetchone() is not None
 
 
 async def set_job(conn: AsyncConnection[DictRow], *, event_id: uuid.UUID, job_id: int) -> None:

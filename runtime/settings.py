@@ -26,6 +26,8 @@ class Settings(BaseSettings):
     )
     data_dir: Path = Field(default=Path(".opsgraph"), description="Embedded data lives here.")
     model: str = Field(default="offline", description='"offline" or "openai:<model>".')
+    model_timeout_s: float = Field(default=60.0, gt=0)
+    model_max_retries: int = Field(default=1, ge=0)
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     log_level: LogLevel = "INFO"
@@ -52,6 +54,13 @@ class Settings(BaseSettings):
         default=None, description="Comma-separated source=whsec_... pairs."
     )
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
+    smtp_url: SecretStr | None = Field(
+        default=None, description="smtp://[user:pass@]host[:port]; unset keeps mail in the outbox."
+    )
+    smtp_from: str = "opsgraph@localhost"
+    admin_key: SecretStr | None = Field(
+        default=None, description="An admin API key for CLI operator actions (tools call/run)."
+    )
 
     @field_validator("log_level", mode="before")
     @classmethod
@@ -64,6 +73,8 @@ class Settings(BaseSettings):
         "shopify_secrets",
         "stripe_secrets",
         "standard_webhook_secrets",
+        "smtp_url",
+        "admin_key",
     )
     @classmethod
     def _blank_is_unset(cls, value: SecretStr | None) -> SecretStr | None:

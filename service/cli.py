@@ -15,6 +15,7 @@ from runtime.logging import configure_logging
 from runtime.replay import ReplayRefused, event_ids_with_status, replay_event
 from runtime.resources import open_resources
 from runtime.settings import Settings, get_settings
+from service import cli_ops
 
 app = typer.Typer(
     help="opsgraph: an agent service for commerce and SaaS operations.",
@@ -27,6 +28,8 @@ events_app = typer.Typer(help="The events inbox.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(keys_app, name="keys")
 app.add_typer(events_app, name="events")
+app.add_typer(cli_ops.tools_app, name="tools")
+app.add_typer(cli_ops.store_app, name="store")
 
 HostOption = Annotated[str | None, typer.Option(help="Interface to bind (default: OPSGRAPH_HOST).")]
 PortOption = Annotated[int | None, typer.Option(help="Port to bind (default: OPSGRAPH_PORT).")]
@@ -38,6 +41,12 @@ def load_settings(**overrides: object) -> Settings:
     settings = settings.model_copy(update=changes) if changes else settings
     configure_logging(settings.log_level)
     return settings
+
+
+@app.command()
+def agents() -> None:
+    """Print the hierarchy: domains -> specialists -> tools."""
+    cli_ops.print_agents()
 
 
 @app.command()
@@ -203,6 +212,9 @@ def events_replay(
 
     if asyncio.run(replay_all()):
         raise typer.Exit(1)
+
+
+cli_ops.register(load_settings)
 
 
 def main() -> None:

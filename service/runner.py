@@ -31,7 +31,12 @@ MasterGraph = CompiledStateGraph[Any, Any, Any, Any]
 
 def compile_master_graph(resources: Resources) -> MasterGraph:
     """The hierarchy for the configured planner, checkpointed in Postgres."""
-    planner = build_planner(resources.settings.model)
+    settings = resources.settings
+    planner = build_planner(
+        settings.model,
+        timeout_s=settings.model_timeout_s,
+        max_retries=settings.model_max_retries,
+    )
     return build_master_graph(planner=planner).compile(
         checkpointer=resources.checkpointer, store=resources.store
     )

@@ -15,6 +15,7 @@ import psycopg
 import pytest
 from fastapi import FastAPI
 
+from connectors.seeding import seed_everything
 from runtime.apikeys import Role
 from runtime.database import open_pool
 from runtime.migrate import migrate
@@ -84,10 +85,11 @@ def create_database(server: Any, name: str, *, template: str | None = None) -> s
 
 @pytest.fixture(scope="session")
 async def template_database(pg_server: Any) -> str:
-    """A migrated database that each module's database is cloned from."""
+    """A migrated, seeded database that each module's database is cloned from."""
     url = create_database(pg_server, TEMPLATE_DB)
     async with open_pool(url, min_size=1, max_size=2) as pool:
         await migrate(pool)
+        await seed_everything(pool)
     return TEMPLATE_DB
 
 

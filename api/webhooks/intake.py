@@ -17,7 +17,7 @@ from psycopg_pool import PoolTimeout
 
 from api.webhooks.config import WebhookConfig
 from api.webhooks.normalize import REGISTRY_VERSION, Normalized
-from runtime.events import Delivery, EventStatus, redact_headers, set_job, store_delivery
+from runtime.events import Delivery, EventStatus, find_delivery, insert_delivery, redact_headers
 from runtime.queue import defer_process_event
 from runtime.resources import Resources
 
@@ -123,26 +123,49 @@ async def reject(
     )
 
 
+class DuplicateDelivery(Exception):
+    """Another request stored the same delivery first; roll back our job with our row."""
+
+
 async def store(
     resources: Resources, delivery: Delivery, *, defer: bool
 ) -> tuple[uuid.UUID, bool] | None:
-    """Insert the row and, when new and runnable, defer its job in the same transaction."""
+    """Store the delivery once: (event id, True) when new, (first event id, False) when not.
+
+    A retry is recognized with one read. A new delivery defers its job and inserts its row
+    in one transaction, so no accepted event is ever without its job; losing the insert
+    race to a concurrent copy rolls the job back.
+    """
+    key = {
+        "tenant_id": delivery.tenant_id,
+        "source": delivery.source,
+        "dedupe_key": delivery.dedupe_key,
+    }
     try:
-        async with (
-            resources.pool.connection(timeout=STORE_TIMEOUT_S) as conn,
-            conn.transaction(),
-        ):
-            event_id, inserted = await store_delivery(conn, delivery, event_id=uuid.uuid4())
-            if inserted and defer and delivery.entity is not None:
-                job_id = await defer_process_event(
-                    resources.queue,
-                    conn,
-                    tenant_id=delivery.tenant_id,
-                    event_id=event_id,
-                    entity=delivery.entity,
-                )
-                await set_job(conn, event_id=event_id, job_id=job_id)
+        async with resources.pool.connection(timeout=STORE_TIMEOUT_S) as conn:
+            existing = await find_delivery(conn, **key)
+            if existing is not None:
+                return existing, False
+            event_id = uuid.uuid4()
+            try:
+                async with conn.transaction():
+                    job_id = None
+                    if defer and delivery.entity is not None:
+                        job_id = await defer_process_event(
+                            resources.queue,
+                            conn,
+                            tenant_id=delivery.tenant_id,
+                            event_id=event_id,
+                            entity=delivery.entity,
+                        )
+                    if not await insert_delivery(conn, delivery, event_id=event_id, job_id=job_id):
+                        raise DuplicateDelivery
+            except DuplicateDelivery:
+                first = await find_delivery(conn, **key)
+                if first is None:
+                    raise RuntimeError("dedupe conflict without a stored event") from None
+                return first, False
     except STORE_FAILURES as exc:
         logger.warning("%s delivery not stored: %s", delivery.source, type(exc).__name__)
         return None
-    return event_id, inserted
+    return event_id, True

@@ -40,7 +40,7 @@ RESPONSES: dict[int | str, dict[str, str]] = {
 }
 
 
-def get_config(request: Request) -> WebhookConfig:
+async def get_config(request: Request) -> WebhookConfig:
     config: WebhookConfig = request.app.state.webhooks
     return config
 

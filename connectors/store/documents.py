@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Any, TypedDict
+from typing import Any, Literal, TypedDict
 
 from psycopg import AsyncConnection
 from psycopg.rows import DictRow
@@ -17,6 +17,7 @@ from psycopg.types.json import Json
 
 Conn = AsyncConnection[DictRow]
 Doc = dict[str, Any]
+Kind = Literal["users", "orders", "products"]
 
 
 class StoreData(TypedDict):
@@ -39,15 +40,14 @@ class Scope:
     data: StoreData = field(default_factory=empty_data)
     loaded: dict[tuple[str, str], str] = field(default_factory=dict)
 
-    def hold(self, kind: str, key: str, doc: Doc) -> None:
-        self.data[kind][key] = doc  # type: ignore[literal-required]
+    def hold(self, kind: Kind, key: str, doc: Doc) -> None:
+        self.data[kind][key] = doc
         self.loaded[(kind, key)] = json.dumps(doc)
 
-    def changed(self, kind: str) -> list[tuple[str, Doc]]:
-        records: dict[str, Doc] = self.data[kind]  # type: ignore[literal-required]
+    def changed(self, kind: Kind) -> list[tuple[str, Doc]]:
         return [
             (key, doc)
-            for key, doc in records.items()
+            for key, doc in self.data[kind].items()
             if self.loaded.get((kind, key)) != json.dumps(doc)
         ]
 

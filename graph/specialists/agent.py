@@ -20,6 +20,9 @@ from graph.state import (
 )
 
 MAX_TURNS = 12
+INVALID_ARGUMENTS = (
+    "Error: arguments are not valid JSON ({reason}); call the tool again with a JSON object"
+)
 
 
 def build_specialist_graph(
@@ -39,9 +42,28 @@ def build_specialist_graph(
             reply = await planner.plan(specialist, state["event"], [*opening, *messages])
         return {"messages": [*opening, reply]}
 
-    def after_plan(state: SpecialistState) -> Literal["act", "report"]:
+    def after_plan(state: SpecialistState) -> Literal["act", "refuse", "report"]:
         last = state["messages"][-1]
+        if isinstance(last, AIMessage) and last.invalid_tool_calls:
+            return "refuse"
         return "act" if isinstance(last, AIMessage) and last.tool_calls else "report"
+
+    def refuse_invalid_calls(state: SpecialistState) -> dict[str, Any]:
+        """Tool calls whose arguments did not parse go back to the model as errors."""
+        last = state["messages"][-1]
+        if not isinstance(last, AIMessage):
+            return {}
+        return {
+            "messages": [
+                ToolMessage(
+                    content=INVALID_ARGUMENTS.format(reason=bad.get("error") or "unparsable"),
+                    tool_call_id=bad.get("id") or "",
+                    name=bad.get("name") or "",
+                    status="error",
+                )
+                for bad in last.invalid_tool_calls
+            ]
+        }
 
     def report(state: SpecialistState) -> dict[str, Any]:
         return {"outcomes": [outcome_of(specialist, state["messages"])]}
@@ -54,10 +76,12 @@ def build_specialist_graph(
     )
     graph.add_node("plan", plan_next)
     graph.add_node("act", ToolNode(list(specialist.tools), handle_tool_errors=True))
+    graph.add_node("refuse", refuse_invalid_calls)
     graph.add_node("report", report)
     graph.add_edge(START, "plan")
-    graph.add_conditional_edges("plan", after_plan, ["act", "report"])
+    graph.add_conditional_edges("plan", after_plan, ["act", "refuse", "report"])
     graph.add_edge("act", "plan")
+    graph.add_edge("refuse", "plan")
     graph.add_edge("report", END)
     return graph
 
@@ -72,13 +96,24 @@ def outcome_of(specialist: Specialist, messages: list[Any]) -> SpecialistOutcome
         for call in message.tool_calls:
             call_id = call["id"] or ""
             result = results.get(call_id)
+            value = tool_result(result) if result else None
             calls.append(
                 {
                     "id": call_id,
                     "name": call["name"],
                     "args": call["args"],
-                    "result": tool_result(result) if result else None,
-                    "status": result.status if result else "missing",
+                    "result": value,
+                    "status": call_status(result, value),
+                }
+            )
+        for bad in message.invalid_tool_calls:
+            calls.append(
+                {
+                    "id": bad.get("id") or "",
+                    "name": bad.get("name") or "",
+                    "args": {"unparsed": bad.get("args")},
+                    "result": bad.get("error"),
+                    "status": "error",
                 }
             )
     final = messages[-1] if messages else None
@@ -91,3 +126,12 @@ def outcome_of(specialist: Specialist, messages: list[Any]) -> SpecialistOutcome
         "tool_calls": calls,
         "summary": summary,
     }
+
+
+def call_status(result: ToolMessage | None, value: Any) -> str:
+    """success, or error when the tool raised or answered with an `Error: ...` text."""
+    if result is None:
+        return "missing"
+    if result.status == "error" or (isinstance(value, str) and value.startswith("Error")):
+        return "error"
+    return "success"

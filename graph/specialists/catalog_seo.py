@@ -43,6 +43,8 @@ def playbook(event: EventData, results: Sequence[ToolMessage]) -> PlaybookStep:
                 body=copy,
             )
         ]
+    if is_error(saved):
+        return f"SEO for {product_id} not saved: {saved}"
     return f"SEO for {product_id}: {copy['seo_title']!r} at /{copy['slug']}"
 
 

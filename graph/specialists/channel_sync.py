@@ -31,7 +31,10 @@ def playbook(event: EventData, results: Sequence[ToolMessage]) -> PlaybookStep:
         return [{"name": plan_channel_sync_tool.name, "args": args}]
     if is_error(plan) or not isinstance(plan, dict):
         return f"channel sync failed: {plan}"
-    if last_result(results, push_channel_updates_tool.name) is None:
+    pushed = last_result(results, push_channel_updates_tool.name)
+    if is_error(pushed):
+        return f"channel updates for {plan['product_id']} not applied: {pushed}"
+    if pushed is None:
         return [
             call(push_channel_updates_tool, product_id=plan["product_id"], updates=plan["updates"])
         ]

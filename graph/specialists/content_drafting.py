@@ -40,7 +40,10 @@ def playbook(event: EventData, results: Sequence[ToolMessage]) -> PlaybookStep:
         return [call(draft_content_tool, **brief)]
     if is_error(draft) or not isinstance(draft, dict):
         return f"drafting failed: {draft}"
-    if last_result(results, save_content_draft_tool.name) is None:
+    saved = last_result(results, save_content_draft_tool.name)
+    if is_error(saved):
+        return f"draft {content_id} not saved: {saved}"
+    if saved is None:
         return [
             call(
                 save_content_draft_tool,

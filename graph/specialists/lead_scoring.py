@@ -28,7 +28,10 @@ def playbook(event: EventData, results: Sequence[ToolMessage]) -> PlaybookStep:
         return [call(score_lead_tool, **{k: v for k, v in payload.items() if k in fields})]
     if is_error(scored) or not isinstance(scored, dict):
         return f"lead scoring failed: {scored}"
-    if last_result(results, save_lead_score_tool.name) is None:
+    saved = last_result(results, save_lead_score_tool.name)
+    if is_error(saved):
+        return f"lead graded {scored['grade']} but not recorded: {saved}"
+    if saved is None:
         return [
             call(
                 save_lead_score_tool,

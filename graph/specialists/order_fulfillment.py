@@ -46,9 +46,13 @@ def playbook(event: EventData, results: Sequence[ToolMessage]) -> PlaybookStep:
     if is_error(shipped) or not isinstance(shipped, dict):
         return f"order {order_id} reserved but not shipped: {shipped}"
     email = event["payload"].get("email")
-    if email and last_result(results, send_order_confirmation_tool.name) is None:
+    confirmed = last_result(results, send_order_confirmation_tool.name)
+    if email and confirmed is None:
         return [call(send_order_confirmation_tool, order_id=order_id, email=email)]
-    return f"order {order_id} shipped with tracking {', '.join(shipped['tracking_id'])}"
+    tracking = ", ".join(shipped["tracking_id"])
+    if is_error(confirmed):
+        return f"order {order_id} shipped with tracking {tracking}; confirmation failed"
+    return f"order {order_id} shipped with tracking {tracking}"
 
 
 SPECIALIST = Specialist(

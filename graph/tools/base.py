@@ -45,8 +45,11 @@ def run_identity(runtime: ToolRuntime) -> tuple[OpsContext, str, str, str]:
     state = runtime.state if isinstance(runtime.state, dict) else {}
     event = state.get("event") or {}
     tenant_id = str(event.get("tenant_id") or "default")
-    thread_id = str(runtime.config.get("configurable", {}).get("thread_id", "adhoc"))
-    return context, tenant_id, thread_id, runtime.tool_call_id or ""
+    thread_id = runtime.config.get("configurable", {}).get("thread_id")
+    if not thread_id:
+        # The ledger keys effects by thread: without one, two unrelated runs would share keys.
+        raise RuntimeError("tools run inside a thread: pass configurable.thread_id")
+    return context, tenant_id, str(thread_id), runtime.tool_call_id or ""
 
 
 def reader_tool(

@@ -53,17 +53,47 @@ async def test_event_runs_through_the_hierarchy_and_shows_its_timeline(
 
     view = (await client.get(f"/events/{event_id}", headers=operator_headers)).json()
     assert view["status"] == "done"
-    assert view["domains"] == ["ecommerce"]
-    (outcome,) = view["timeline"]
-    assert outcome["domain"] == "ecommerce"
-    assert outcome["specialist"] == "fraud_review"
-    (call,) = outcome["tool_calls"]
-    assert call["name"] == "score_order_risk"
-    assert call["args"]["order_total"] == 80.0
-    assert call["result"] == {"score": 0, "reasons": []}
-    assert call["status"] == "success"
+    assert view["domains"] == ["ecommerce", "crm"]
+    ran = {(o["domain"], o["specialist"]): o for o in view["timeline"]}
+    assert set(ran) == {
+        ("ecommerce", "fraud_review"),
+        ("ecommerce", "order_fulfillment"),
+        ("crm", "customer_onboarding"),
+    }
+    history, score = ran[("ecommerce", "fraud_review")]["tool_calls"]
+    assert history["name"] == "get_customer_history"
+    assert score["name"] == "score_order_risk"
+    assert score["args"]["order_total"] == 80.0
+    assert score["args"]["customer_order_count"] == 4
+    assert score["result"] == {"score": 0, "reasons": []}
+    assert score["status"] == "success"
     assert "fraud risk 0/100" in view["summary"]
     assert view["finished_at"] is not None
+
+
+async def test_the_event_is_mirrored_into_the_store(
+    client: httpx.AsyncClient, operator_headers: dict[str, str], resources: Resources
+) -> None:
+    event = {
+        **ORDER_CREATED,
+        "entity": "order:mirror-1",
+        "payload": {
+            **ORDER_CREATED["payload"],
+            "order_id": "mirror-1",
+            "lines": [
+                {"sku": "3877188862", "name": "Skateboard", "quantity": 2, "unit_price": 182.03}
+            ],
+        },
+    }
+    await client.post("/events", json=event, headers=operator_headers)
+    await drain_queue(resources)
+    async with resources.pool.connection() as conn:
+        row = await (
+            await conn.execute("SELECT doc FROM store_orders WHERE order_id = 'mirror-1'")
+        ).fetchone()
+    assert row is not None
+    assert [item["item_id"] for item in row["doc"]["items"]] == ["3877188862", "3877188862"]
+    assert row["doc"]["status"] == "processed"
 
 
 async def test_unknown_type_is_refused_with_the_known_types(

@@ -112,8 +112,9 @@ async def test_playbook_reports_a_tool_error_as_its_answer() -> None:
 
     outcome = await run_specialist(FRAUD_REVIEW, PlaybookPlanner(), event)
 
-    (call,) = outcome["tool_calls"]
-    assert call["status"] == "error"
+    history, score = outcome["tool_calls"]
+    assert history["name"] == "get_customer_history"
+    assert (score["name"], score["status"]) == ("score_order_risk", "error")
     assert outcome["summary"].startswith("risk scoring failed:")
 
 
@@ -146,8 +147,9 @@ async def test_playbook_planner_plans_the_same_ids_for_the_same_event() -> None:
         runs[0]
         == runs[1]
         == {
-            "content_drafting": ["content_drafting-0-0"],
-            "channel_sync": ["channel_sync-0-0"],
+            "catalog_seo": ["catalog_seo-0-0", "catalog_seo-1-0"],
+            "content_drafting": ["content_drafting-0-0", "content_drafting-1-0"],
+            "channel_sync": ["channel_sync-0-0", "channel_sync-1-0"],
         }
     )
 

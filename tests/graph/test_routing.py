@@ -31,8 +31,8 @@ def test_known_event_types_are_the_registry_sorted() -> None:
 
 
 def test_domains_for_follows_registry_order() -> None:
-    assert domains_for("product.created") == ["cms", "integration"]
-    assert domains_for("order.created") == ["ecommerce"]
+    assert domains_for("product.created") == ["ecommerce", "cms", "integration"]
+    assert domains_for("order.created") == ["ecommerce", "crm"]
     assert domains_for("lead.created") == ["crm"]
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from runtime.migrate import known_migrations, migrate, pending_migrations
 from runtime.resources import Resources
 
-EXTERNAL_PREFIXES = ("procrastinate_", "checkpoint", "store", "vector_migrations")
+EXTERNAL_PREFIXES = ("procrastinate_", "checkpoint")
+EXTERNAL_TABLES = {"store", "store_migrations", "store_vectors", "vector_migrations"}
 META_TABLES = {"opsgraph_migrations", "tenants"}
 
 
@@ -42,9 +43,9 @@ async def test_every_table_of_ours_has_tenant_id(resources: Resources) -> None:
         row["table_name"]: row["has_tenant"]
         for row in rows
         if not row["table_name"].startswith(EXTERNAL_PREFIXES)
-        and row["table_name"] != "opsgraph_migrations"
+        and row["table_name"] not in EXTERNAL_TABLES | {"opsgraph_migrations"}
     }
-    assert {"tenants", "api_keys", "events"} <= set(ours)
+    assert {"tenants", "api_keys", "events", "store_orders", "tool_ledger"} <= set(ours)
     assert [name for name, has_tenant in ours.items() if not has_tenant] == []
 
 

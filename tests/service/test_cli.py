@@ -100,5 +100,9 @@ async def test_events_show_prints_status_and_timeline(
     assert result.returncode == 0, result.stderr
     shown = json.loads(result.stdout)
     assert shown["status"] == "done"
-    assert shown["domains"] == ["cms", "integration"]
-    assert {o["specialist"] for o in shown["timeline"]} == {"content_drafting", "channel_sync"}
+    assert shown["domains"] == ["ecommerce", "cms", "integration"]
+    assert {o["specialist"] for o in shown["timeline"]} == {
+        "catalog_seo",
+        "content_drafting",
+        "channel_sync",
+    }

@@ -93,7 +93,7 @@ def test_required_mapping_exists(source: str, event: str, canonical: str) -> Non
 
 def test_every_canonical_type_has_a_source() -> None:
     """Registered sources cover all canonical types; the rest arrive directly (Standard)."""
-    direct = {"lead.created", "content.requested"}
+    direct = {"lead.created", "content.requested", "support.requested", "dead_letter.detected"}
 
     assert registered_types() <= CANONICAL_EVENT_TYPES
     assert direct <= CANONICAL_EVENT_TYPES

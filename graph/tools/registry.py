@@ -1,0 +1,26 @@
+"""Every tool by name, for direct operator calls and scripted runs."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from langchain_core.tools import BaseTool
+
+from graph.tools.billing import BILLING_TOOLS
+from graph.tools.cms import CMS_TOOLS
+from graph.tools.crm import CRM_TOOLS
+from graph.tools.ecommerce import ECOMMERCE_TOOLS
+from graph.tools.integration import INTEGRATION_TOOLS
+from graph.tools.retail import RETAIL_TOOLS
+
+TOOLS_BY_DOMAIN: Mapping[str, tuple[BaseTool, ...]] = {
+    "crm": CRM_TOOLS,
+    "ecommerce": ECOMMERCE_TOOLS + RETAIL_TOOLS,
+    "billing": BILLING_TOOLS,
+    "cms": CMS_TOOLS,
+    "integration": INTEGRATION_TOOLS,
+}
+
+ALL_TOOLS: Mapping[str, BaseTool] = {
+    tool.name: tool for tools in TOOLS_BY_DOMAIN.values() for tool in tools
+}
