@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 import httpx
 
@@ -10,7 +11,7 @@ from runtime.apikeys import Role
 from runtime.resources import Resources
 from tests.support import drain_queue, make_key
 
-ORDER_CREATED = {
+ORDER_CREATED: dict[str, Any] = {
     "type": "order.created",
     "entity": "order:1001",
     "payload": {
