@@ -11,6 +11,7 @@ from psycopg.rows import DictRow
 
 PROCESS_EVENT = "process_event"
 EVENTS_QUEUE = "events"
+MAINTENANCE_QUEUE = "maintenance"
 
 
 def build_queue_app(url: str, *, max_connections: int = 4) -> procrastinate.App:

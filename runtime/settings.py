@@ -35,6 +35,10 @@ class Settings(BaseSettings):
     pool_max_size: int = Field(default=16, ge=1)
     worker_concurrency: int = Field(default=4, ge=1)
     worker_heartbeat_max_age_s: float = Field(default=30.0, gt=0)
+    worker_heartbeat_s: float = Field(default=10.0, gt=0)
+    stalled_after_s: float = Field(
+        default=30.0, gt=0, description="A worker silent this long is dead."
+    )
     job_max_attempts: int = Field(default=3, ge=1)
 
     saleor_jwks_url: str | None = Field(

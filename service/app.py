@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from functools import partial
-
 from fastapi import FastAPI
 
 from api.app import create_app
 from runtime.settings import Settings
-from service.tasks import register_tasks
+from service.tasks import tasks_for
 from service.worker import background_worker
 
 
@@ -16,6 +14,6 @@ def build_service_app(settings: Settings, *, with_worker: bool = True) -> FastAP
     """The API; with `with_worker` an in-process worker runs jobs beside it."""
     return create_app(
         settings,
-        register_tasks=partial(register_tasks, max_attempts=settings.job_max_attempts),
+        register_tasks=tasks_for(settings),
         service_hook=background_worker if with_worker else None,
     )

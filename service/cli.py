@@ -74,7 +74,7 @@ def serve(
 @app.command()
 def worker() -> None:
     """Run a worker process: it takes jobs from the queue until interrupted."""
-    from service.tasks import register_tasks
+    from service.tasks import tasks_for
     from service.worker import run_worker
 
     settings = load_settings()
@@ -82,9 +82,7 @@ def worker() -> None:
     async def main() -> None:
         async with open_resources(
             settings,
-            register_tasks=lambda queue: register_tasks(
-                queue, max_attempts=settings.job_max_attempts
-            ),
+            register_tasks=tasks_for(settings),
         ) as resources:
             await run_worker(resources, install_signal_handlers=True)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from typing import Any
+from typing import Any, Literal
 
 from langchain_core.runnables import RunnableConfig
 from langgraph.graph.state import CompiledStateGraph
@@ -27,6 +27,12 @@ from runtime.resources import Resources
 logger = logging.getLogger(__name__)
 
 MasterGraph = CompiledStateGraph[Any, Any, Any, Any]
+
+# Each step's checkpoint is written before the next step starts. A model's tool call ids
+# exist only in the checkpoint of the step that planned them; with asynchronous writes a
+# crash could lose them, the model would plan again with new ids, and the ledger could not
+# recognize the repeat.
+DURABILITY: Literal["sync"] = "sync"
 
 
 def compile_master_graph(resources: Resources) -> MasterGraph:
@@ -118,13 +124,15 @@ class EventRunner:
         """Start the thread, resume it after a crash, or read it when it already finished."""
         snapshot = await self.graph.aget_state(config)
         if snapshot.next:
-            result = await self.graph.ainvoke(None, config, context=self.context)
+            result = await self.graph.ainvoke(
+                None, config, context=self.context, durability=DURABILITY
+            )
         elif snapshot.values.get("summary") is not None:
             return dict(snapshot.values)
         else:
             await self._mirror_into_store(event)
             result = await self.graph.ainvoke(
-                {"event": event_data(event)}, config, context=self.context
+                {"event": event_data(event)}, config, context=self.context, durability=DURABILITY
             )
         return dict(result)
 

@@ -2,18 +2,41 @@
 
 from __future__ import annotations
 
+import logging
 import uuid
+from collections.abc import Callable
+from functools import partial
 
 import procrastinate
 from procrastinate import JobContext, RetryStrategy
 
-from runtime.queue import EVENTS_QUEUE, PROCESS_EVENT
+from runtime.queue import EVENTS_QUEUE, MAINTENANCE_QUEUE, PROCESS_EVENT
+from runtime.settings import Settings
 from service.runner import EventRunner
 
 RUNNER_KEY = "event_runner"
 
+logger = logging.getLogger(__name__)
 
-def register_tasks(queue: procrastinate.App, *, max_attempts: int) -> None:
+
+async def recover_stalled_jobs(queue: procrastinate.App, *, stalled_after_s: float) -> int:
+    """Put the jobs of dead workers (no heartbeat for `stalled_after_s`) back in the queue.
+
+    Their events resume from the last checkpoint, and the ledger keeps any side effect
+    those workers already made from happening twice.
+    """
+    stalled = list(
+        await queue.job_manager.get_stalled_jobs(seconds_since_heartbeat=stalled_after_s)
+    )
+    for job in stalled:
+        await queue.job_manager.retry_job(job)
+        logger.warning("job %s (%s) of a dead worker queued again", job.id, job.task_name)
+    return len(stalled)
+
+
+def register_tasks(
+    queue: procrastinate.App, *, max_attempts: int, stalled_after_s: float = 30.0
+) -> None:
     """Register `process_event`, retried with exponential backoff up to `max_attempts` runs."""
     retries = max_attempts - 1
 
@@ -30,3 +53,22 @@ def register_tasks(queue: procrastinate.App, *, max_attempts: int) -> None:
             event_id=uuid.UUID(event_id),
             final_attempt=context.job.attempts >= retries,
         )
+
+    @queue.periodic(cron="* * * * *", periodic_id="recover_stalled_jobs")
+    @queue.task(
+        name="recover_stalled_jobs",
+        queue=MAINTENANCE_QUEUE,
+        queueing_lock="recover_stalled_jobs",
+        pass_context=True,
+    )
+    async def recover_stalled(context: JobContext, timestamp: int) -> None:  # noqa: ARG001
+        await recover_stalled_jobs(context.app, stalled_after_s=stalled_after_s)
+
+
+def tasks_for(settings: Settings) -> Callable[[procrastinate.App], None]:
+    """What registers this service's tasks on a queue app, configured from `settings`."""
+    return partial(
+        register_tasks,
+        max_attempts=settings.job_max_attempts,
+        stalled_after_s=settings.stalled_after_s,
+    )

@@ -9,10 +9,10 @@ import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from runtime.queue import EVENTS_QUEUE
+from runtime.queue import EVENTS_QUEUE, MAINTENANCE_QUEUE
 from runtime.resources import Resources
 from service.runner import EventRunner, compile_master_graph
-from service.tasks import RUNNER_KEY
+from service.tasks import RUNNER_KEY, recover_stalled_jobs
 
 logger = logging.getLogger(__name__)
 
@@ -27,14 +27,18 @@ async def run_worker(
     runner: EventRunner | None = None,
 ) -> None:
     """Process jobs until cancelled (or, with `wait=False`, until the queue is empty)."""
+    settings = resources.settings
     runner = runner or EventRunner(resources, compile_master_graph(resources))
+    await recover_stalled_jobs(resources.queue, stalled_after_s=settings.stalled_after_s)
     await resources.queue.run_worker_async(
-        queues=[EVENTS_QUEUE],
+        queues=[EVENTS_QUEUE, MAINTENANCE_QUEUE],
         name="opsgraph-worker",
-        concurrency=resources.settings.worker_concurrency,
+        concurrency=settings.worker_concurrency,
         wait=wait,
         additional_context={RUNNER_KEY: runner},
         install_signal_handlers=install_signal_handlers,
+        update_heartbeat_interval=settings.worker_heartbeat_s,
+        stalled_worker_timeout=settings.stalled_after_s,
     )
 
 

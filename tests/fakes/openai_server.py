@@ -7,6 +7,7 @@ every exchange is recorded for assertions.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import socket
 import threading
@@ -421,6 +422,8 @@ class FakeOpenAI:
     def __init__(self, policy: Policy | None = None) -> None:
         self.policy: Policy = policy or FollowTheTools()
         self.base_url = ""
+        self.delay_s = 0.0
+        """How long each answer takes (a slow model, to catch a run in the middle)."""
         self._exchanges: list[Exchange] = []
         self._lock = threading.Lock()
 
@@ -429,6 +432,7 @@ class FakeOpenAI:
         with self._lock:
             self._exchanges.clear()
             self.policy = policy or FollowTheTools()
+            self.delay_s = 0.0
 
     @property
     def exchanges(self) -> list[Exchange]:
@@ -460,6 +464,8 @@ class FakeOpenAI:
             body=body,
             api_key=authorization.removeprefix("Bearer ") or None,
         )
+        if self.delay_s:
+            await asyncio.sleep(self.delay_s)
         try:
             reply = self.policy(request)
         except Exception as exc:  # a broken policy must show as such, not as a hang

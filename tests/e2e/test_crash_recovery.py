@@ -1,0 +1,141 @@
+"""A worker killed in the middle of an event: the next worker finishes it, and every side
+effect is present exactly once in the ledger, the store and the outbox."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from runtime.resources import Resources
+from service.process import PROJECT_ROOT, opsgraph_env
+from tests.fakes.openai_server import FAKE_API_KEY, FakeOpenAI, FollowThePlaybook, serve_fake_openai
+from tests.graph.samples import PENDING_ORDER
+from tests.support import wait_for
+
+EFFECTS = ("reserve_stock", "create_fulfillment", "send_order_confirmation")
+
+
+@pytest.fixture(scope="module")
+def slow_model() -> Iterator[FakeOpenAI]:
+    """A model that plans like the playbooks, slowly enough to be caught mid-event."""
+    with serve_fake_openai(FollowThePlaybook()) as fake:
+        fake.delay_s = 0.4
+        yield fake
+
+
+def start_worker(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    with log.open("a") as sink:
+        return subprocess.Popen(
+            [sys.executable, "-m", "service.cli", "worker"],
+            env=env,
+            cwd=PROJECT_ROOT,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+        )
+
+
+async def rows(resources: Resources, query: str, *args: Any) -> list[dict[str, Any]]:
+    async with resources.pool.connection() as conn:
+        return [dict(row) for row in await (await conn.execute(query, args)).fetchall()]
+
+
+async def test_killed_worker_mid_event_is_finished_by_the_next_one_exactly_once(
+    client: httpx.AsyncClient,
+    operator_headers: dict[str, str],
+    resources: Resources,
+    database_url: str,
+    slow_model: FakeOpenAI,
+    tmp_path: Path,
+) -> None:
+    env = opsgraph_env(tmp_path / "data", database_url=database_url)
+    env |= {
+        "OPSGRAPH_MODEL": "openai:fake-model",
+        "OPENAI_BASE_URL": slow_model.base_url,
+        "OPENAI_API_KEY": FAKE_API_KEY,
+        "OPSGRAPH_WORKER_HEARTBEAT_S": "0.5",
+        "OPSGRAPH_STALLED_AFTER_S": "2",
+        "OPSGRAPH_LOG_LEVEL": "INFO",
+    }
+    env.pop("OPENAI_API_BASE", None)
+    log = tmp_path / "worker.log"
+    answer = await client.post(
+        "/events",
+        json={"type": "order.created", "entity": "order:#W9962383", "payload": PENDING_ORDER},
+        headers=operator_headers,
+    )
+    event_id = answer.json()["event_id"]
+    thread = f"event:{event_id}"
+    ledger_sql = "SELECT tool_name, tool_call_id FROM tool_ledger WHERE thread_id = %s"
+
+    first = start_worker(env, log)
+    try:
+
+        async def first_effect_recorded() -> bool:
+            return any(
+                r["tool_name"] == "reserve_stock" for r in await rows(resources, ledger_sql, thread)
+            )
+
+        await wait_for(first_effect_recorded, timeout_s=60, what="the first side effect")
+        os.kill(first.pid, signal.SIGKILL)
+        first.wait(timeout=10)
+    finally:
+        if first.poll() is None:
+            first.kill()
+    (status,) = await rows(resources, "SELECT status FROM events WHERE event_id = %s", event_id)
+    assert status["status"] == "running", "the event finished before the worker was killed"
+    done_before = {r["tool_name"] for r in await rows(resources, ledger_sql, thread)}
+    assert "send_order_confirmation" not in done_before
+
+    await asyncio.sleep(2.5)  # the dead worker's heartbeat goes stale
+    second = start_worker(env, log)
+    try:
+
+        async def finished() -> bool:
+            found = await rows(resources, "SELECT status FROM events WHERE event_id = %s", event_id)
+            return found[0]["status"] in ("done", "failed")
+
+        await wait_for(finished, timeout_s=90, what="the event to finish after the restart")
+    finally:
+        second.send_signal(signal.SIGINT)
+        second.wait(timeout=30)
+
+    (event,) = await rows(
+        resources, "SELECT status, attempts FROM events WHERE event_id = %s", event_id
+    )
+    assert event["status"] == "done", log.read_text()[-3000:]
+    assert event["attempts"] == 2
+    ledger = await rows(resources, ledger_sql, thread)
+    for effect in EFFECTS:
+        assert [r["tool_name"] for r in ledger].count(effect) == 1, ledger
+    (order,) = await rows(
+        resources, "SELECT doc FROM store_orders WHERE order_id = %s", "#W9962383"
+    )
+    assert len(order["doc"]["fulfillments"]) == 1
+    reservations = await rows(
+        resources,
+        "SELECT item_id, quantity, status FROM store_reservations WHERE order_id = %s",
+        "#W9962383",
+    )
+    assert sorted((r["item_id"], r["quantity"], r["status"]) for r in reservations) == [
+        ("1421289881", 1, "shipped"),
+        ("4238115171", 1, "shipped"),
+    ]
+    stock = await rows(
+        resources,
+        "SELECT reserved FROM store_stock WHERE item_id = ANY(%s)",
+        ["1421289881", "4238115171"],
+    )
+    assert [s["reserved"] for s in stock] == [0, 0]
+    mail = await rows(
+        resources, "SELECT subject FROM email_outbox WHERE recipient = %s", PENDING_ORDER["email"]
+    )
+    assert [m["subject"] for m in mail] == ["Your order #W9962383 is on its way"]
