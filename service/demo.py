@@ -118,21 +118,25 @@ async def wait_settled(
 
 
 def render_table(views: Sequence[dict[str, Any]]) -> str:
-    """sender -> event -> domains -> specialists -> tools -> status, one row per event."""
-    header = ("from", "event", "domains", "specialists", "tools", "status")
+    """sender -> event -> domain -> specialist -> tools -> status: a row per specialist."""
+    header = ("from", "event", "domain", "specialist", "tools", "status")
     rows = [header]
     for view in views:
-        outcomes = view["timeline"]
-        rows.append(
-            (
-                f"{view['source']}/{view['source_event'] or '-'}",
-                f"{view['type']} {view['entity']}",
-                ", ".join(view["domains"]) or "-",
-                ", ".join(o["specialist"] for o in outcomes) or "-",
-                ", ".join(c["name"] for o in outcomes for c in o["tool_calls"]) or "-",
-                view["status"],
-            )
+        first = (
+            f"{view['source']}/{view['source_event'] or '-'}",
+            f"{view['type']} {view['entity']}",
         )
+        outcomes = view["timeline"] or [{"domain": "-", "specialist": "-", "tool_calls": []}]
+        for index, outcome in enumerate(outcomes):
+            rows.append(
+                (
+                    *(first if index == 0 else ("", "")),
+                    outcome["domain"],
+                    outcome["specialist"],
+                    ", ".join(call["name"] for call in outcome["tool_calls"]) or "-",
+                    view["status"] if index == 0 else "",
+                )
+            )
     widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
     lines = [
         "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True))
@@ -140,3 +144,14 @@ def render_table(views: Sequence[dict[str, Any]]) -> str:
     ]
     lines.insert(1, "  ".join("-" * width for width in widths))
     return "\n".join(line.rstrip() for line in lines)
+
+
+def render_outcomes(views: Sequence[dict[str, Any]], *, width: int = 150) -> str:
+    """What each specialist concluded, one line each."""
+    lines = []
+    for view in views:
+        lines.append(f"{view['type']} {view['entity']}:")
+        for outcome in view["timeline"]:
+            text = f"  {outcome['specialist']}: {outcome['summary']}"
+            lines.append(text if len(text) <= width else text[: width - 1] + "…")
+    return "\n".join(lines)

@@ -7,10 +7,11 @@ import logging
 
 import typer
 
+from connectors.seeding import seed_everything
 from runtime.resources import Resources
 from runtime.settings import Settings
 from service.app import build_service_app
-from service.demo import demo_key, render_table, send_deliveries
+from service.demo import demo_key, render_outcomes, render_table, send_deliveries
 from service.demo_webhooks import DemoSenders
 from service.server import build_server, wait_started
 
@@ -28,10 +29,14 @@ async def run_demo(settings: Settings, *, exit_after: bool) -> int:
     base_url = f"http://{settings.host}:{settings.port}"
     resources: Resources = app.state.resources
     typer.echo(f"opsgraph is up at {base_url} ({describe_database(settings)})")
+    counts = await seed_everything(resources.pool)
+    typer.echo("store: " + ", ".join(f"{count} {name}" for name, count in counts.items()))
     typer.echo("sending one signed webhook per domain (Saleor, Shopify, a CRM form) ...")
     views = await send_deliveries(base_url, await demo_key(resources), senders.deliveries())
     typer.echo("")
     typer.echo(render_table(views))
+    typer.echo("")
+    typer.echo(render_outcomes(views))
     typer.echo("")
     settled = all(view["status"] == "done" for view in views)
     if exit_after:

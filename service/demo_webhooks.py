@@ -8,6 +8,7 @@ import secrets
 import time
 import uuid
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -58,7 +59,7 @@ class DemoSenders:
             self.saleor_delivery(
                 "product_created", {"product": saleor_product(run), "issuedAt": now}
             ),
-            self.shopify_delivery("products/update", shopify_product(run)),
+            self.shopify_delivery("products/update", shopify_product()),
         ]
 
     def saleor_delivery(self, event: str, document: dict[str, Any]) -> Delivery:
@@ -79,19 +80,27 @@ class DemoSenders:
 
 
 def saleor_order(run: str) -> dict[str, Any]:
+    """An order for two seeded variants, by a seeded customer."""
     return {
         "id": f"W2378156-{run}",
         "number": "2378156",
         "userEmail": "yusuf.rossi7301@example.com",
-        "total": {"gross": {"amount": 1289.5, "currency": "USD"}},
+        "user": {"id": "yusuf_rossi_9620", "email": "yusuf.rossi7301@example.com"},
+        "total": {"gross": {"amount": 670.84, "currency": "USD"}},
         "billingAddress": {"country": {"code": "US"}},
         "shippingAddress": {"country": {"code": "US"}},
         "lines": [
             {
-                "productSku": "1151293680",
-                "productName": "Mechanical Keyboard",
+                "productSku": "3877188862",
+                "productName": "Skateboard",
                 "quantity": 1,
-                "unitPrice": {"gross": {"amount": 1289.5, "currency": "USD"}},
+                "unitPrice": {"gross": {"amount": 182.03, "currency": "USD"}},
+            },
+            {
+                "productSku": "8426249116",
+                "productName": "Office Chair",
+                "quantity": 1,
+                "unitPrice": {"gross": {"amount": 488.81, "currency": "USD"}},
             },
         ],
     }
@@ -102,11 +111,11 @@ def shopify_order(run: str) -> dict[str, Any]:
         "id": f"W4817420-{run}",
         "name": "#4817420",
         "email": "mei.kovacs8020@example.com",
-        "total_price": "372.13",
+        "total_price": "452.33",
         "currency": "USD",
         "line_items": [
-            {"sku": "1151293680", "title": "Mechanical Keyboard", "quantity": 1, "price": "272.33"},
-            {"sku": "4602305039", "title": "Desk Lamp", "quantity": 2, "price": "49.90"},
+            {"sku": "1421289881", "title": "Mechanical Keyboard", "quantity": 1, "price": "268.77"},
+            {"sku": "4238115171", "title": "Tea Kettle", "quantity": 2, "price": "91.78"},
         ],
         "payment_gateway_names": ["credit_card"],
     }
@@ -120,22 +129,25 @@ def lead(run: str) -> dict[str, Any]:
         "employees": 240,
         "budget": 25000,
         "source": "demo_request",
+        "country": "US",
     }
 
 
 def saleor_product(run: str) -> dict[str, Any]:
     return {
-        "id": f"6086499569-{run}",
-        "name": "Water Bottle",
+        "id": f"9100000{run}",
+        "name": "Trail Water Bottle",
         "description": "A stainless steel water bottle that keeps drinks cold for 24 hours.",
-        "variants": [{"sku": "4579334072", "stocks": [{"quantity": 120}]}],
+        "variants": [{"sku": f"9100001{run}", "stocks": [{"quantity": 120}]}],
     }
 
 
-def shopify_product(run: str) -> dict[str, Any]:
+def shopify_product() -> dict[str, Any]:
+    """The seeded Water Bottle runs out: every channel gets locked."""
     return {
-        "id": f"8310926033-{run}",
-        "title": "Water Bottle 1L",
+        "id": "8310926033",
+        "title": "Water Bottle",
         "vendor": "Opsgraph Outfitters",
-        "variants": [{"sku": "7661609223", "price": "24.50", "inventory_quantity": 0}],
+        "updated_at": datetime.now(UTC).isoformat(),
+        "variants": [{"sku": "6469567736", "price": "47.84", "inventory_quantity": 0}],
     }

@@ -13,10 +13,21 @@ def test_demo_prints_a_done_event_in_every_domain(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stdout + result.stderr
     lines = result.stdout.splitlines()
     header = next(i for i, line in enumerate(lines) if line.startswith("from "))
-    rows = [line for line in lines[header + 2 :] if line.strip()][:5]
-    assert len(rows) == 5
-    assert all(row.rstrip().endswith("done") for row in rows), rows
-    seen = {domain for row in rows for domain in DOMAINS if f" {domain}" in row}
-    assert seen == set(DOMAINS)
-    senders = {row.split()[0].split("/")[0] for row in rows}
+    columns = [
+        lines[header].index(name) for name in ("event", "domain", "specialist", "tools", "status")
+    ]
+    end = lines.index("", header)
+    rows = lines[header + 2 : end]
+    events = [row for row in rows if row[: columns[0]].strip()]
+    assert len(events) == 5
+    assert all(row[columns[4] :].strip() == "done" for row in events), rows
+    domains = {row[columns[1] : columns[2]].strip() for row in rows}
+    assert domains == set(DOMAINS)
+    senders = {row.split()[0].split("/")[0] for row in events}
     assert senders == {"saleor", "shopify", "crm"}
+    tools = " ".join(row[columns[3] : columns[4]] for row in rows)
+    for effect in ("reserve_stock", "create_fulfillment", "issue_invoice", "push_channel_updates"):
+        assert effect in tools
+    assert "store: 500 users, 1000 orders, 50 products" in result.stdout
+    assert "fraud_review: fraud risk" in result.stdout
+    assert "invoicing: invoice INV-" in result.stdout
