@@ -81,7 +81,9 @@ async def run_calls(
                 thread_id=thread,
                 call_id=f"op-{index}",
             )
-            outcomes.append((tool.name, reply.status, tool_message_text(reply)))
+            text = tool_message_text(reply)
+            failed = reply.status == "error" or text.startswith("Error")
+            outcomes.append((tool.name, "error" if failed else "success", text))
         return outcomes
 
 
