@@ -7,7 +7,9 @@ second copy; delivery is a separate step that marks each message sent or failed.
 from __future__ import annotations
 
 import asyncio
+import re
 import smtplib
+import ssl
 import uuid
 from dataclasses import dataclass
 from email.message import EmailMessage
@@ -17,6 +19,20 @@ from psycopg import AsyncConnection
 from psycopg.rows import DictRow
 
 from runtime.database import Pool
+
+MAX_ATTEMPTS = 8
+AUTH_CODES = frozenset({530, 535})
+"""Authentication refusals are our configuration's fault: retried, not failed."""
+BACKOFF_S = 30
+ADDRESS = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
+
+
+def check_headers(recipient: str, subject: str) -> None:
+    """Refuse what would break (or inject) a header: line breaks, a malformed address."""
+    if any(c in recipient + subject for c in "\r\n"):
+        raise ValueError("a recipient or subject may not contain line breaks")
+    if not ADDRESS.match(recipient):
+        raise ValueError(f"{recipient!r} is not an email address")
 
 
 async def enqueue_email(
@@ -29,6 +45,7 @@ async def enqueue_email(
     body: str,
 ) -> uuid.UUID:
     """Queue a message once per key; return its id (the first one's, on a repeat)."""
+    check_headers(recipient, subject)
     cursor = await conn.execute(
         """
         INSERT INTO email_outbox
@@ -71,56 +88,82 @@ class SmtpTarget:
         )
 
 
-def send_one(target: SmtpTarget, recipient: str, subject: str, body: str, key: str) -> None:
+def send_one(target: SmtpTarget, row: dict[str, object]) -> None:
     message = EmailMessage()
     message["From"] = target.sender
-    message["To"] = recipient
-    message["Subject"] = subject
-    message["Message-ID"] = f"<{key.replace('/', '.')}@opsgraph>"
-    message.set_content(body)
+    message["To"] = str(row["recipient"])
+    message["Subject"] = str(row["subject"])
+    message["Message-ID"] = f"<{row['message_id']}@opsgraph>"
+    message.set_content(str(row["body"]))
     with smtplib.SMTP(target.host, target.port, timeout=10) as smtp:
         if target.starttls:
-            smtp.starttls()
+            smtp.starttls(context=ssl.create_default_context())
         if target.username and target.password:
             smtp.login(target.username, target.password)
         smtp.send_message(message)
 
 
+CLAIM = """
+UPDATE email_outbox SET status = 'sending', attempts = attempts + 1
+ WHERE message_id IN (
+       SELECT message_id FROM email_outbox
+        WHERE status = 'pending' AND next_attempt_at <= now()
+        ORDER BY next_attempt_at, created_at
+        LIMIT %s
+          FOR UPDATE SKIP LOCKED)
+RETURNING tenant_id, message_id, recipient, subject, body, attempts, created_at
+"""
+
+
+def outcome_of(exc: BaseException | None, attempts: int) -> tuple[str, str | None]:
+    """(status, error): permanent SMTP refusals and unbuildable messages fail for good."""
+    if exc is None:
+        return "sent", None
+    code = getattr(exc, "smtp_code", None)
+    if isinstance(exc, smtplib.SMTPRecipientsRefused) and exc.recipients:
+        code = min(refusal[0] for refusal in exc.recipients.values())
+    error = f"{type(exc).__name__}{f' {code}' if code else ''}"
+    refused = isinstance(code, int) and code >= 500 and code not in AUTH_CODES
+    permanent = isinstance(exc, ValueError) or refused
+    if permanent or attempts >= MAX_ATTEMPTS:
+        return "failed", error
+    return "pending", error
+
+
 async def deliver_pending(pool: Pool, target: SmtpTarget, *, limit: int = 50) -> tuple[int, int]:
-    """Send up to `limit` pending messages; return (sent, failed)."""
+    """Claim up to `limit` due messages and send them; return (sent, not sent).
+
+    Claiming (`sending`, with SKIP LOCKED) keeps overlapping runs from sending a message
+    twice; a transient failure puts it back with backoff, a permanent one marks it failed.
+    """
     async with pool.connection() as conn:
-        cursor = await conn.execute(
-            "SELECT tenant_id, message_id, idempotency_key, recipient, subject, body"
-            " FROM email_outbox WHERE status = 'pending' ORDER BY created_at LIMIT %s",
-            (limit,),
-        )
-        pending = await cursor.fetchall()
-    sent = failed = 0
-    for row in pending:
-        outcome: tuple[str, str | None]
+        claimed = await (await conn.execute(CLAIM, (limit,))).fetchall()
+    claimed.sort(key=lambda row: row["created_at"])  # RETURNING keeps no order
+    sent = 0
+    for row in claimed:
+        error: BaseException | None = None
         try:
-            await asyncio.to_thread(
-                send_one,
-                target,
-                row["recipient"],
-                row["subject"],
-                row["body"],
-                row["idempotency_key"],
-            )
-        except (OSError, smtplib.SMTPException) as exc:
-            failed += 1
-            outcome = ("pending", type(exc).__name__)
-        else:
-            sent += 1
-            outcome = ("sent", None)
+            await asyncio.to_thread(send_one, target, dict(row))
+        except Exception as exc:  # one bad message must not stop the others
+            error = exc
+        status, reason = outcome_of(error, int(row["attempts"]))
+        sent += status == "sent"
         async with pool.connection() as conn:
             await conn.execute(
                 """
                 UPDATE email_outbox
-                   SET status = %s, last_error = %s, attempts = attempts + 1,
-                       sent_at = CASE WHEN %s = 'sent' THEN now() END
+                   SET status = %s, last_error = %s,
+                       sent_at = CASE WHEN %s = 'sent' THEN now() END,
+                       next_attempt_at = now() + make_interval(secs => %s)
                  WHERE tenant_id = %s AND message_id = %s
                 """,
-                (outcome[0], outcome[1], outcome[0], row["tenant_id"], row["message_id"]),
+                (
+                    status,
+                    reason,
+                    status,
+                    BACKOFF_S * 2 ** int(row["attempts"]),
+                    row["tenant_id"],
+                    row["message_id"],
+                ),
             )
-    return sent, failed
+    return sent, len(claimed) - sent

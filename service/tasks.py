@@ -10,6 +10,7 @@ from functools import partial
 import procrastinate
 from procrastinate import JobContext, RetryStrategy
 
+from connectors.outbox import SmtpTarget, deliver_pending
 from runtime.queue import EVENTS_QUEUE, MAINTENANCE_QUEUE, PROCESS_EVENT
 from runtime.settings import Settings
 from service.runner import EventRunner
@@ -35,7 +36,11 @@ async def recover_stalled_jobs(queue: procrastinate.App, *, stalled_after_s: flo
 
 
 def register_tasks(
-    queue: procrastinate.App, *, max_attempts: int, stalled_after_s: float = 30.0
+    queue: procrastinate.App,
+    *,
+    max_attempts: int,
+    stalled_after_s: float = 30.0,
+    smtp: SmtpTarget | None = None,
 ) -> None:
     """Register `process_event`, retried with exponential backoff up to `max_attempts` runs."""
     retries = max_attempts - 1
@@ -64,11 +69,31 @@ def register_tasks(
     async def recover_stalled(context: JobContext, timestamp: int) -> None:  # noqa: ARG001
         await recover_stalled_jobs(context.app, stalled_after_s=stalled_after_s)
 
+    if smtp is None:
+        return
+
+    @queue.periodic(cron="* * * * *", periodic_id="deliver_outbox")
+    @queue.task(
+        name="deliver_outbox",
+        queue=MAINTENANCE_QUEUE,
+        queueing_lock="deliver_outbox",
+        pass_context=True,
+    )
+    async def deliver_outbox(context: JobContext, timestamp: int) -> None:  # noqa: ARG001
+        runner: EventRunner = context.additional_context[RUNNER_KEY]
+        sent, unsent = await deliver_pending(runner.resources.pool, smtp)
+        if sent or unsent:
+            logger.info("outbox: %d sent, %d not sent", sent, unsent)
+
 
 def tasks_for(settings: Settings) -> Callable[[procrastinate.App], None]:
     """What registers this service's tasks on a queue app, configured from `settings`."""
+    smtp = None
+    if settings.smtp_url is not None:
+        smtp = SmtpTarget.from_url(settings.smtp_url.get_secret_value(), sender=settings.smtp_from)
     return partial(
         register_tasks,
         max_attempts=settings.job_max_attempts,
         stalled_after_s=settings.stalled_after_s,
+        smtp=smtp,
     )

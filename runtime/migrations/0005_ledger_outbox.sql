@@ -19,8 +19,10 @@ CREATE TABLE email_outbox (
     recipient        text NOT NULL,
     subject          text NOT NULL,
     body             text NOT NULL,
-    status           text NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'sent', 'failed')),
+    status           text NOT NULL DEFAULT 'pending'
+                     CHECK (status IN ('pending', 'sending', 'sent', 'failed')),
     attempts         integer NOT NULL DEFAULT 0,
+    next_attempt_at  timestamptz NOT NULL DEFAULT now(),
     last_error       text,
     created_at       timestamptz NOT NULL DEFAULT now(),
     sent_at          timestamptz,

@@ -44,6 +44,7 @@ class ReceivedMessage:
     rcpt_to: tuple[str, ...]
     authenticated_as: str | None
     raw: bytes
+    """As received (CRLF line endings, dot-stuffing undone)."""
     message: EmailMessage
 
     @property
@@ -126,8 +127,10 @@ class FakeSmtp:
             hold.release()
 
     def reset(self) -> None:
-        """Forget received messages, failed logins, pending refusals and holds."""
+        """Forget received messages, failed logins and pending refusals; release all holds."""
+        self.release_holds()
         with self._lock:
+            self._all_holds.clear()
             self._messages.clear()
             self._refusals.clear()
             self._holds.clear()
@@ -336,7 +339,10 @@ class _Handler(socketserver.StreamRequestHandler):
         if refusal := fake.take_refusal("data"):
             self.reply(refusal)
             return
-        parsed = BytesParser(EmailMessage, policy=policy.default).parsebytes(raw)
+        # Parsed with Python's line endings, so that bodies compare equal to the text sent.
+        parsed = BytesParser(EmailMessage, policy=policy.default).parsebytes(
+            raw.replace(b"\r\n", b"\n")
+        )
         fake.record(ReceivedMessage(envelope[0], envelope[1], session.user, raw, parsed))
         self.reply("250 2.0.0 OK: queued")
 
