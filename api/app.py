@@ -9,7 +9,7 @@ from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontext
 import procrastinate
 from fastapi import FastAPI
 
-from api import events, health
+from api import approvals, events, health
 from api.webhooks import router as webhooks
 from api.webhooks.config import WebhookConfig
 from runtime.resources import Resources, open_resources
@@ -45,5 +45,6 @@ def create_app(
     app.state.webhooks = WebhookConfig.from_settings(settings)
     app.include_router(health.router)
     app.include_router(events.router)
+    app.include_router(approvals.router)
     app.include_router(webhooks.router)
     return app

@@ -124,3 +124,30 @@ def summarize(order: dict[str, Any]) -> str:
             "items": len(order.get("items", [])),
         }
     )
+
+
+async def cancel_order(
+    conn: Conn, *, tenant_id: str, order_id: str, reason: str
+) -> dict[str, Any] | str:
+    """Cancel a pending order and refund every payment to the method that made it."""
+    order = await get_order(conn, tenant_id=tenant_id, order_id=order_id, lock=True)
+    if order is None:
+        return "Error: order not found"
+    if order["status"] == "cancelled":
+        return {"order_id": order_id, "status": "cancelled", "refunds": []}
+    if order["status"] != "pending":
+        return f"Error: order is {order['status']}; only pending orders can be cancelled"
+    refunds = [
+        {
+            "transaction_type": "refund",
+            "amount": p["amount"],
+            "payment_method_id": p["payment_method_id"],
+        }
+        for p in order.get("payment_history", [])
+        if p["transaction_type"] == "payment"
+    ]
+    order["status"] = "cancelled"
+    order["cancel_reason"] = reason
+    order.setdefault("payment_history", []).extend(refunds)
+    await save_order(conn, tenant_id=tenant_id, order=order)
+    return {"order_id": order_id, "status": "cancelled", "refunds": refunds}

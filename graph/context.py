@@ -2,13 +2,30 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
 
+from hitl.policy import Policy, load_policy
 from runtime.database import Pool
+
+Notifier = Callable[[str, dict[str, Any]], Awaitable[None]]
+
+
+async def no_notice(kind: str, data: dict[str, Any]) -> None:
+    """The default: nobody to tell."""
 
 
 @dataclass(frozen=True)
 class OpsContext:
-    """What tools reach the systems of record through."""
+    """What tools reach the systems of record through, and the policy that gates them.
+
+    `gated=False` is for an admin's direct operator actions (recorded in the audit trail):
+    the person acting is the approval. Agent runs are always gated.
+    """
 
     pool: Pool
+    policy: Policy = field(default_factory=load_policy)
+    gated: bool = True
+    notify: Notifier = no_notice
+    requested_by: str | None = None

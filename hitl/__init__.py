@@ -1,0 +1,1 @@
+"""Human in the loop: approval policy, approvals, decisions, audit. No graph, no HTTP."""

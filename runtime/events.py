@@ -173,6 +173,22 @@ async def mark_running(pool: Pool, *, tenant_id: str, event_id: uuid.UUID) -> St
     return StoredEvent.model_validate(row) if row else None
 
 
+async def mark_resuming(pool: Pool, *, tenant_id: str, event_id: uuid.UUID) -> StoredEvent | None:
+    """Claim a paused event to resume it; None when it is not paused (or already running)."""
+    async with pool.connection() as conn:
+        cursor = await conn.execute(
+            f"""
+            UPDATE events SET status = 'running'
+             WHERE tenant_id = %s AND event_id = %s
+               AND status IN ('awaiting_approval', 'running')
+            RETURNING {SELECT_COLUMNS}
+            """,
+            (tenant_id, event_id),
+        )
+        row = await cursor.fetchone()
+    return StoredEvent.model_validate(row) if row else None
+
+
 async def record_outcome(
     pool: Pool,
     *,

@@ -10,6 +10,7 @@ from psycopg import AsyncConnection
 from psycopg.rows import DictRow
 
 PROCESS_EVENT = "process_event"
+RESUME_RUN = "resume_run"
 EVENTS_QUEUE = "events"
 MAINTENANCE_QUEUE = "maintenance"
 
@@ -43,6 +44,25 @@ async def defer_process_event(
     """Defer `process_event` on `conn`, so the job commits with the caller's transaction."""
     task: Any = queue.configure_task(
         name=PROCESS_EVENT,
+        queue=EVENTS_QUEUE,
+        lock=entity_lock(tenant_id, entity),
+        connection=conn,
+    )
+    job_id: int = await task.defer_async(tenant_id=tenant_id, event_id=str(event_id))
+    return job_id
+
+
+async def defer_resume_run(
+    queue: procrastinate.App,
+    conn: AsyncConnection[DictRow],
+    *,
+    tenant_id: str,
+    event_id: uuid.UUID,
+    entity: str,
+) -> int:
+    """Defer `resume_run` in the caller's transaction, under the entity's lock."""
+    task: Any = queue.configure_task(
+        name=RESUME_RUN,
         queue=EVENTS_QUEUE,
         lock=entity_lock(tenant_id, entity),
         connection=conn,

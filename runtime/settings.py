@@ -62,6 +62,11 @@ class Settings(BaseSettings):
         default=None, description="smtp://[user:pass@]host[:port]; unset keeps mail in the outbox."
     )
     smtp_from: str = "opsgraph@localhost"
+    policy_file: Path | None = Field(default=None, description="Overrides the shipped policy.")
+    notify_url: str | None = Field(default=None, description="Where approval/event notices go.")
+    notify_secret: SecretStr | None = Field(
+        default=None, description="whsec_... secret the notices are signed with."
+    )
     admin_key: SecretStr | None = Field(
         default=None, description="An admin API key for CLI operator actions (tools call/run)."
     )

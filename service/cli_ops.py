@@ -65,7 +65,7 @@ async def run_calls(
     """Run each call as the key's operator action; return (name, status, result text)."""
     async with open_resources(settings) as resources:
         key = await require_admin(resources, secret)
-        context = OpsContext(pool=resources.pool)
+        context = OpsContext(pool=resources.pool, gated=False)
         thread = f"operator:{key.key_id}:{uuid.uuid4().hex[:8]}"
         outcomes = []
         for index, spec in enumerate(calls):

@@ -4,19 +4,25 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any, Literal
 
 from langchain_core.runnables import RunnableConfig
 from langgraph.graph.state import CompiledStateGraph
+from langgraph.types import Command
 
 from connectors.ingest import upsert_from_event
-from graph.context import OpsContext
+from graph.context import Notifier, OpsContext, no_notice
 from graph.master import build_master_graph
 from graph.models import build_planner
 from graph.state import EventData
+from hitl.approvals import attach_interrupt, mark_applied, ready_to_resume
+from hitl.policy import load_policy
 from runtime.events import (
     EventStatus,
     StoredEvent,
+    mark_resuming,
     mark_running,
     mark_stale,
     newer_processed_event,
@@ -68,17 +74,24 @@ def event_data(event: StoredEvent) -> EventData:
 
 
 class EventRunner:
-    """What a worker needs to run events: the compiled graph and the pool."""
+    """What a worker needs to run events: the compiled graph, the pool and the run context."""
 
-    def __init__(self, resources: Resources, graph: MasterGraph) -> None:
+    def __init__(
+        self, resources: Resources, graph: MasterGraph, *, notify: Notifier = no_notice
+    ) -> None:
         self.resources = resources
         self.graph = graph
-        self.context = OpsContext(pool=resources.pool)
+        self.notify = notify
+        self.context = OpsContext(
+            pool=resources.pool,
+            policy=load_policy(resources.settings.policy_file),
+            notify=notify,
+        )
 
     async def run(
         self, *, tenant_id: str, event_id: uuid.UUID, final_attempt: bool = True
     ) -> EventStatus | None:
-        """Run (or resume) the event's thread; None when the event was already finished."""
+        """Run (or resume after a crash) the event's thread; None when already finished."""
         pool = self.resources.pool
         event = await mark_running(pool, tenant_id=tenant_id, event_id=event_id)
         if event is None:
@@ -90,34 +103,99 @@ class EventRunner:
             logger.info("event %s is stale: %s already processed a later state", event_id, newer)
             return EventStatus.STALE
         config = thread_config(event_id, event.run)
-        try:
+        async with self._recording_failure(event, final_attempt):
             values = await self._invoke(event, config)
+        return await self._finish(event, config, values)
+
+    async def resume(
+        self, *, tenant_id: str, event_id: uuid.UUID, final_attempt: bool = True
+    ) -> EventStatus | None:
+        """Continue a paused event with the decisions taken on its approvals."""
+        pool = self.resources.pool
+        event = await mark_resuming(pool, tenant_id=tenant_id, event_id=event_id)
+        if event is None:
+            logger.info("event %s is not waiting for approval; nothing to resume", event_id)
+            return None
+        config = thread_config(event_id, event.run)
+        snapshot = await self.graph.aget_state(config)
+        pending = {item.id for item in snapshot.interrupts}
+        async with pool.connection() as conn:
+            ready = await ready_to_resume(conn, tenant_id=tenant_id, event_id=event_id)
+        decisions = {a.interrupt_id: a.decision for a in ready if a.interrupt_id in pending}
+        async with self._recording_failure(event, final_attempt):
+            values = dict(
+                await self.graph.ainvoke(
+                    Command(resume=decisions) if decisions else None,
+                    config,
+                    context=self.context,
+                    durability=DURABILITY,
+                )
+            )
+        async with pool.connection() as conn:
+            await mark_applied(
+                conn, tenant_id=tenant_id, approval_ids=[a.approval_id for a in ready]
+            )
+        return await self._finish(event, config, values)
+
+    @asynccontextmanager
+    async def _recording_failure(
+        self, event: StoredEvent, final_attempt: bool
+    ) -> AsyncIterator[None]:
+        try:
+            yield
         except Exception as exc:
             status = EventStatus.FAILED if final_attempt else EventStatus.QUEUED
             await record_outcome(
-                pool,
-                tenant_id=tenant_id,
-                event_id=event_id,
+                self.resources.pool,
+                tenant_id=event.tenant_id,
+                event_id=event.event_id,
                 status=status,
                 domains=[],
                 timeline=[],
                 error=f"{type(exc).__name__}: {exc}",
             )
             raise
+
+    async def _finish(
+        self, event: StoredEvent, config: RunnableConfig, values: dict[str, Any]
+    ) -> EventStatus:
+        """Record where the run got to; a pause links its interrupts to their approvals."""
         snapshot = await self.graph.aget_state(config)
-        status = EventStatus.AWAITING_APPROVAL if snapshot.interrupts else EventStatus.DONE
-        if not values.get("domains"):
+        if snapshot.interrupts:
+            status = EventStatus.AWAITING_APPROVAL
+            async with self.resources.pool.connection() as conn:
+                for item in snapshot.interrupts:
+                    approval_id = (item.value or {}).get("approval_id")
+                    if approval_id:
+                        await attach_interrupt(
+                            conn,
+                            tenant_id=event.tenant_id,
+                            approval_id=approval_id,
+                            interrupt_id=item.id,
+                        )
+        elif not values.get("domains"):
             status = EventStatus.SKIPPED
+        else:
+            status = EventStatus.DONE
         await record_outcome(
-            pool,
-            tenant_id=tenant_id,
-            event_id=event_id,
+            self.resources.pool,
+            tenant_id=event.tenant_id,
+            event_id=event.event_id,
             status=status,
-            domains=list(values.get("domains", [])),
-            timeline=list(values.get("outcomes", [])),
+            domains=list(values.get("domains") or snapshot.values.get("domains") or []),
+            timeline=list(values.get("outcomes") or snapshot.values.get("outcomes") or []),
             summary=values.get("summary"),
         )
-        logger.info("event %s %s: %s", event_id, status.value, values.get("summary", ""))
+        logger.info("event %s %s: %s", event.event_id, status.value, values.get("summary", ""))
+        if status is not EventStatus.AWAITING_APPROVAL:
+            await self.notify(
+                "event.finished",
+                {
+                    "event_id": str(event.event_id),
+                    "status": status.value,
+                    "summary": values.get("summary"),
+                },
+            )
         return status
 
     async def _invoke(self, event: StoredEvent, config: RunnableConfig) -> dict[str, Any]:

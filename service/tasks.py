@@ -6,16 +6,29 @@ import logging
 import uuid
 from collections.abc import Callable
 from functools import partial
+from typing import Any
 
+import httpx
 import procrastinate
 from procrastinate import JobContext, RetryStrategy
 
+from connectors.notify import post_notice
 from connectors.outbox import SmtpTarget, deliver_pending
-from runtime.queue import EVENTS_QUEUE, MAINTENANCE_QUEUE, PROCESS_EVENT
+from graph.context import Notifier, no_notice
+from hitl.deadlines import escalate_due, expire_due
+from runtime.events import get_event
+from runtime.queue import (
+    EVENTS_QUEUE,
+    MAINTENANCE_QUEUE,
+    PROCESS_EVENT,
+    RESUME_RUN,
+    defer_resume_run,
+)
 from runtime.settings import Settings
 from service.runner import EventRunner
 
 RUNNER_KEY = "event_runner"
+SEND_NOTICE = "send_notice"
 
 logger = logging.getLogger(__name__)
 
@@ -41,6 +54,7 @@ def register_tasks(
     max_attempts: int,
     stalled_after_s: float = 30.0,
     smtp: SmtpTarget | None = None,
+    notice: tuple[str, str] | None = None,
 ) -> None:
     """Register `process_event`, retried with exponential backoff up to `max_attempts` runs."""
     retries = max_attempts - 1
@@ -58,6 +72,43 @@ def register_tasks(
             event_id=uuid.UUID(event_id),
             final_attempt=context.job.attempts >= retries,
         )
+
+    @queue.task(
+        name=RESUME_RUN,
+        queue=EVENTS_QUEUE,
+        pass_context=True,
+        retry=RetryStrategy(max_attempts=retries, exponential_wait=2) if retries else False,
+    )
+    async def resume_run(context: JobContext, *, tenant_id: str, event_id: str) -> None:
+        runner: EventRunner = context.additional_context[RUNNER_KEY]
+        await runner.resume(
+            tenant_id=tenant_id,
+            event_id=uuid.UUID(event_id),
+            final_attempt=context.job.attempts >= retries,
+        )
+
+    @queue.periodic(cron="* * * * *", periodic_id="approval_deadlines")
+    @queue.task(
+        name="approval_deadlines",
+        queue=MAINTENANCE_QUEUE,
+        queueing_lock="approval_deadlines",
+        pass_context=True,
+    )
+    async def approval_deadlines(context: JobContext, timestamp: int) -> None:  # noqa: ARG001
+        runner: EventRunner = context.additional_context[RUNNER_KEY]
+        await apply_deadlines(runner)
+
+    @queue.task(
+        name=SEND_NOTICE,
+        queue=MAINTENANCE_QUEUE,
+        retry=RetryStrategy(max_attempts=6, exponential_wait=3),
+    )
+    async def send_notice(*, kind: str, data: dict[str, Any], msg_id: str) -> None:
+        if notice is None:
+            return
+        url, secret = notice
+        async with httpx.AsyncClient(timeout=10) as client:
+            await post_notice(client, url, secret, kind=kind, data=data, msg_id=msg_id)
 
     @queue.periodic(cron="* * * * *", periodic_id="recover_stalled_jobs")
     @queue.task(
@@ -88,6 +139,9 @@ def register_tasks(
 
 def tasks_for(settings: Settings) -> Callable[[procrastinate.App], None]:
     """What registers this service's tasks on a queue app, configured from `settings`."""
+    notice = None
+    if settings.notify_url and settings.notify_secret:
+        notice = (settings.notify_url, settings.notify_secret.get_secret_value())
     smtp = None
     if settings.smtp_url is not None:
         smtp = SmtpTarget.from_url(settings.smtp_url.get_secret_value(), sender=settings.smtp_from)
@@ -96,4 +150,53 @@ def tasks_for(settings: Settings) -> Callable[[procrastinate.App], None]:
         max_attempts=settings.job_max_attempts,
         stalled_after_s=settings.stalled_after_s,
         smtp=smtp,
+        notice=notice,
     )
+
+
+async def apply_deadlines(runner: EventRunner) -> tuple[int, int]:
+    """Escalate approvals at their warning mark; expire those past their deadline and
+    resume their runs with the policy's default. Returns (escalated, expired)."""
+    resources = runner.resources
+    async with resources.pool.connection() as conn, conn.transaction():
+        escalated = await escalate_due(conn)
+        expired = await expire_due(conn)
+        for approval in expired:
+            event = None
+            if approval.event_id is not None:
+                event = await get_event(
+                    resources.pool, tenant_id=approval.tenant_id, event_id=approval.event_id
+                )
+            if event is not None and event.entity is not None:
+                await defer_resume_run(
+                    resources.queue,
+                    conn,
+                    tenant_id=approval.tenant_id,
+                    event_id=event.event_id,
+                    entity=event.entity,
+                )
+    for approval in escalated:
+        await runner.notify(
+            "approval.escalated",
+            {
+                "approval_id": approval.approval_id,
+                "deadline_at": approval.deadline_at.isoformat(),
+            },
+        )
+    return len(escalated), len(expired)
+
+
+def notifier(queue: procrastinate.App, settings: Settings) -> Notifier:
+    """Notices go out as retried jobs, so a slow or failing receiver never blocks a run."""
+    if not (settings.notify_url and settings.notify_secret):
+        return no_notice
+
+    async def notify(kind: str, data: dict[str, Any]) -> None:
+        try:
+            await queue.configure_task(name=SEND_NOTICE, queue=MAINTENANCE_QUEUE).defer_async(
+                kind=kind, data=data, msg_id=f"msg_{uuid.uuid4().hex}"
+            )
+        except Exception as exc:  # a notice must never fail the run that raised it
+            logger.warning("notice %s not queued: %s", kind, type(exc).__name__)
+
+    return notify

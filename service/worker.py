@@ -12,7 +12,7 @@ from contextlib import asynccontextmanager
 from runtime.queue import EVENTS_QUEUE, MAINTENANCE_QUEUE
 from runtime.resources import Resources
 from service.runner import EventRunner, compile_master_graph
-from service.tasks import RUNNER_KEY, recover_stalled_jobs
+from service.tasks import RUNNER_KEY, notifier, recover_stalled_jobs
 
 logger = logging.getLogger(__name__)
 
@@ -28,7 +28,11 @@ async def run_worker(
 ) -> None:
     """Process jobs until cancelled (or, with `wait=False`, until the queue is empty)."""
     settings = resources.settings
-    runner = runner or EventRunner(resources, compile_master_graph(resources))
+    runner = runner or EventRunner(
+        resources,
+        compile_master_graph(resources),
+        notify=notifier(resources.queue, settings),
+    )
     await recover_stalled_jobs(resources.queue, stalled_after_s=settings.stalled_after_s)
     await resources.queue.run_worker_async(
         queues=[EVENTS_QUEUE, MAINTENANCE_QUEUE],

@@ -2,39 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 
 from langchain_core.tools import StructuredTool
 from langgraph.prebuilt import ToolRuntime
-from psycopg import AsyncConnection
-from psycopg.rows import DictRow
-from pydantic import BaseModel
 
-from connectors.ledger import LedgerKey, run_once
+from connectors.ledger import LedgerKey
+from graph.compensation import compensate
 from graph.context import OpsContext
-from runtime.database import Pool
+from graph.gate import gate
+from graph.tools.env import EFFECTS, ArgsT, ToolBody, ToolEnv, run_effect
 
-ArgsT = TypeVar("ArgsT", bound=BaseModel)
-
-
-@dataclass(frozen=True)
-class ToolEnv:
-    """Who is acting, in which run, and the connection to act on."""
-
-    pool: Pool
-    conn: AsyncConnection[DictRow]
-    tenant_id: str
-    thread_id: str
-    tool_call_id: str
-
-    @property
-    def idempotency_key(self) -> str:
-        return f"{self.thread_id}/{self.tool_call_id}"
-
-
-ToolBody = Callable[[ToolEnv, ArgsT], Awaitable[Any]]
+__all__ = ["ToolEnv", "effect_tool", "reader_tool", "run_identity"]
 
 
 def run_identity(runtime: ToolRuntime) -> tuple[OpsContext, str, str, str]:
@@ -72,23 +51,33 @@ def reader_tool(
 def effect_tool(
     *, name: str, description: str, args_schema: type[ArgsT], body: ToolBody[ArgsT]
 ) -> StructuredTool:
-    """A tool with side effects: runs at most once per (thread, tool call id)."""
+    """A tool with side effects: gated by the approval policy (in code, before anything
+    happens), then run at most once per (thread, tool call id) through the ledger."""
+    EFFECTS[name] = (args_schema, body)
 
     async def call(runtime: ToolRuntime, **kwargs: Any) -> Any:
         context, tenant_id, thread_id, call_id = run_identity(runtime)
-        args = args_schema.model_validate(kwargs)
+        args = args_schema.model_validate(kwargs).model_dump(mode="json")
+        action = name
+        if context.gated:
+            verdict = await gate(
+                runtime,
+                context,
+                tenant_id=tenant_id,
+                thread_id=thread_id,
+                call_id=call_id,
+                tool=name,
+                args=args,
+            )
+            if verdict.refusal is not None:
+                if verdict.rejected:
+                    await compensate(
+                        context, tenant_id=tenant_id, thread_id=thread_id, rejected=name, args=args
+                    )
+                return verdict.refusal
+            action, args = verdict.action, verdict.args
         key = LedgerKey(tenant_id, thread_id, call_id)
-
-        async def act(conn: AsyncConnection[DictRow]) -> Any:
-            return await body(ToolEnv(context.pool, conn, tenant_id, thread_id, call_id), args)
-
-        return await run_once(
-            context.pool,
-            key,
-            tool_name=name,
-            args=args.model_dump(mode="json"),
-            action=act,
-        )
+        return await run_effect(context.pool, key, action, args)
 
     return StructuredTool.from_function(
         coroutine=call, name=name, description=description, args_schema=args_schema

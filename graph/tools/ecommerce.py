@@ -9,7 +9,7 @@ from langchain_core.tools import StructuredTool
 from pydantic import BaseModel, Field
 
 from connectors.crm import customer_orders
-from connectors.orders import add_fulfillment, get_order, order_total
+from connectors.orders import add_fulfillment, cancel_order, get_order, order_total
 from connectors.outbox import enqueue_email
 from connectors.stock import release, reserve, ship
 from graph.tools.base import ToolEnv, effect_tool, reader_tool
@@ -209,6 +209,27 @@ send_order_confirmation_tool = effect_tool(
 )
 
 
+class CancelOrder(BaseModel):
+    """A pending order to cancel, and why."""
+
+    order_id: str = Field(min_length=1)
+    reason: str = Field(min_length=1, max_length=200)
+
+
+async def cancel(env: ToolEnv, args: CancelOrder) -> dict[str, Any] | str:
+    return await cancel_order(
+        env.conn, tenant_id=env.tenant_id, order_id=args.order_id, reason=args.reason
+    )
+
+
+cancel_order_tool = effect_tool(
+    name="cancel_order",
+    description="Cancel a pending order and refund its payments to the methods that paid.",
+    args_schema=CancelOrder,
+    body=cancel,
+)
+
+
 class ProductRef(BaseModel):
     """A product in the store."""
 
@@ -295,6 +316,7 @@ ECOMMERCE_TOOLS = (
     release_stock_tool,
     create_fulfillment_tool,
     send_order_confirmation_tool,
+    cancel_order_tool,
     get_sales_velocity_tool,
     propose_reorder_tool,
 )

@@ -1,0 +1,642 @@
+"""Event pipeline: mixed canonical events, `POST /events` -> queue -> hierarchy -> done, on a live
+`opsgraph serve --no-worker` and one `opsgraph worker`; then the same events through a no-op
+hierarchy of the same shape on the same database (`bench.floor`).
+
+Run: `python -m bench.pipeline [--events N] [--concurrency C]` (or `make bench`).
+Exits 1 only when an event failed or got lost.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psycopg
+
+from bench.floor import FLOOR_THREAD_PREFIX, FloorEvent, run_floor
+from bench.ingest import children, cpu_seconds, postgres_uri
+from bench.report import latency_summary, machine_context, percentile, save_results
+from runtime.settings import get_settings
+from service.process import PROJECT_ROOT, opsgraph_env, run_cli, serving
+
+SEED = 20250301
+TARGET_EVENTS_PER_S = 50.0
+TARGET_FLOOR_RATIO = 4.0
+SENDERS = 4
+HIGH_VALUE_ORDER = 1000.0
+"""Orders from here on wait for an approval under the shipped policy: the bench stays below."""
+DONE_TIMEOUT_S = 600.0
+STALL_TIMEOUT_S = 60.0
+REAL_THREAD_PREFIX = "event:"
+TERMINAL = ("done", "failed", "skipped", "ignored", "rejected", "stale")
+SETTLED = (*TERMINAL, "awaiting_approval")
+NO_APPROVALS_POLICY = """\
+# bench.pipeline measures the unattended pipeline: no rule fires, nothing waits for a person
+# (the gate still computes its facts for every side-effecting call).
+version: bench-no-approvals
+rules: []
+"""
+
+MIX: dict[str, int] = {
+    "order.created": 70,
+    "order.paid": 45,
+    "order.cancelled": 40,
+    "invoice.requested": 40,
+    "refund.created": 25,
+    "payment.failed": 40,
+    "product.created": 35,
+    "product.updated": 20,
+    "stock.out": 15,
+    "stock.updated": 15,
+    "customer.created": 40,
+    "lead.created": 45,
+    "content.requested": 40,
+    "support.requested": 30,
+}
+"""Events of each type per 500; scaled to --events."""
+
+WORKER_READY_SQL = "SELECT count(*) FROM procrastinate_workers"
+STATUS_COUNTS_SQL = """
+    SELECT status, count(*) FROM events WHERE event_id = ANY(%s::uuid[]) GROUP BY status
+"""
+EVENT_TIMES_SQL = """
+    SELECT event_id::text, type, entity, payload, status, attempts, timeline, error,
+           received_at, started_at, finished_at
+      FROM events WHERE event_id = ANY(%s::uuid[])
+"""
+CHECKPOINT_ROWS_SQL = """
+    SELECT 'checkpoints', count(*), coalesce(sum(pg_column_size(t.*)), 0)
+      FROM checkpoints t WHERE thread_id LIKE %(threads)s
+    UNION ALL
+    SELECT 'checkpoint_blobs', count(*), coalesce(sum(pg_column_size(t.*)), 0)
+      FROM checkpoint_blobs t WHERE thread_id LIKE %(threads)s
+    UNION ALL
+    SELECT 'checkpoint_writes', count(*), coalesce(sum(pg_column_size(t.*)), 0)
+      FROM checkpoint_writes t WHERE thread_id LIKE %(threads)s
+"""
+TABLE_SIZES_SQL = """
+    SELECT name, pg_total_relation_size(name::regclass)
+      FROM unnest(ARRAY['checkpoints', 'checkpoint_blobs', 'checkpoint_writes']) AS name
+"""
+
+
+@dataclass(frozen=True)
+class Event:
+    type: str
+    entity: str
+    payload: dict[str, Any]
+
+
+def retail(name: str) -> dict[str, Any]:
+    """One of the seed files `opsgraph store seed` loads (read directly, not through the API)."""
+    data: dict[str, Any] = json.loads(
+        (resources.files("connectors.store.retail_data") / f"{name}.json").read_text("utf-8")
+    )
+    return data
+
+
+def mix_counts(events: int) -> dict[str, int]:
+    """MIX scaled to `events` (largest remainder, so the counts add up)."""
+    total = sum(MIX.values())
+    exact = {kind: events * weight / total for kind, weight in MIX.items()}
+    counts = {kind: int(share) for kind, share in exact.items()}
+    short = events - sum(counts.values())
+    for kind in sorted(exact, key=lambda k: exact[k] - counts[k], reverse=True)[:short]:
+        counts[kind] += 1
+    return counts
+
+
+def take(pool: list[Any], count: int, what: str) -> list[Any]:
+    if count > len(pool):
+        raise ValueError(
+            f"{count} events need {count} distinct {what}; the seeded store has {len(pool)}: "
+            "use fewer --events"
+        )
+    taken, pool[:] = pool[:count], pool[count:]
+    return taken
+
+
+def order_lines(order: dict[str, Any]) -> list[dict[str, Any]]:
+    quantities = Counter(item["item_id"] for item in order["items"])
+    first = {item["item_id"]: item for item in order["items"]}
+    return [
+        {
+            "sku": item_id,
+            "product_id": first[item_id]["product_id"],
+            "name": first[item_id]["name"],
+            "quantity": quantity,
+            "unit_price": first[item_id]["price"],
+        }
+        for item_id, quantity in quantities.items()
+    ]
+
+
+def build_events(events: int, *, seed: int) -> list[Event]:
+    """`events` canonical events over the seeded store, one entity each, shuffled."""
+    rng = random.Random(seed)
+    orders, products, users = retail("orders"), retail("products"), retail("users")
+    available = {i: v["available"] for p in products.values() for i, v in p["variants"].items()}
+    by_status: dict[str, list[dict[str, Any]]] = {}
+    for order_id in sorted(orders):
+        by_status.setdefault(orders[order_id]["status"], []).append(orders[order_id])
+    for pool in by_status.values():
+        rng.shuffle(pool)
+    pending = by_status["pending"]
+    shippable = [
+        o
+        for o in pending
+        if all(available[i["item_id"]] for i in o["items"])
+        and sum(i["price"] for i in o["items"]) < HIGH_VALUE_ORDER
+    ]
+    unshippable = [o for o in pending if o not in shippable]
+    delivered = by_status["delivered"]
+    product_pool = [products[p] for p in sorted(products)]
+    rng.shuffle(product_pool)
+    user_pool = sorted(user_id for user_id, user in users.items() if user["orders"])
+    rng.shuffle(user_pool)
+    counts = mix_counts(events)
+    made: list[Event] = []
+
+    def order_event(kind: str, order: dict[str, Any], payload: dict[str, Any]) -> None:
+        order_id = order["order_id"]
+        made.append(Event(kind, f"order:{order_id}", {"order_id": order_id, **payload}))
+
+    for order in take(shippable, counts["order.created"], "shippable pending orders"):
+        paid = order["payment_history"]
+        order_event(
+            "order.created",
+            order,
+            {
+                "total": round(sum(item["price"] for item in order["items"]), 2),
+                "currency": "USD",
+                "email": users[order["user_id"]]["email"],
+                "customer": {"id": order["user_id"]},
+                "payment_method": paid[0]["payment_method_id"] if paid else "credit_card",
+                "lines": order_lines(order),
+            },
+        )
+    reserved = {line["sku"] for e in made for line in e.payload["lines"]}
+    for order in take(unshippable, counts["order.cancelled"], "other pending orders"):
+        order_event("order.cancelled", order, {})
+    for kind, pool, what in (
+        ("order.paid", by_status["processed"], "processed orders"),
+        ("invoice.requested", delivered, "delivered orders"),
+    ):
+        for order in take(pool, counts[kind], what):
+            order_event(kind, order, {"currency": "USD", "lines": order_lines(order)})
+    for order in take(delivered, counts["refund.created"], "delivered orders"):
+        paid = sum(
+            p["amount"] for p in order["payment_history"] if p["transaction_type"] == "payment"
+        )
+        order_event("refund.created", order, {"amount": round(min(10.0, paid / 2), 2)})
+
+    def variant_of(product: dict[str, Any]) -> str:
+        """A variant no shipped order reserves, so stock events do not starve fulfillment."""
+        free = [i for i in sorted(product["variants"]) if i not in reserved]
+        fallback = (free or sorted(product["variants"]))[0]
+        return str(next((i for i in free if available[i]), fallback))
+
+    for product in take(product_pool, counts["product.updated"], "products"):
+        first = product["variants"][sorted(product["variants"])[0]]
+        payload = {"name": product["name"], "price": round(first["price"] * 1.05, 2)}
+        made.append(Event("product.updated", f"product:{product['product_id']}", payload))
+    for kind, stock in (("stock.out", 0), ("stock.updated", 12)):
+        for product in take(product_pool, counts[kind], "products"):
+            payload = {"sku": variant_of(product), "stock": stock}
+            made.append(Event(kind, f"product:{product['product_id']}", payload))
+    for event in made:
+        if event.entity.startswith("product:"):
+            event.payload["product_id"] = event.entity.removeprefix("product:")
+    for user_id in take(user_pool, counts["support.requested"], "users"):
+        user = users[user_id]
+        operations = [
+            {"name": "find_user_id_by_email", "arguments": {"email": user["email"]}},
+            {"name": "get_order_details", "arguments": {"order_id": user["orders"][0]}},
+        ]
+        made.append(Event("support.requested", f"customer:{user_id}", {"operations": operations}))
+    made += synthetic_events(counts, rng)
+    entities = Counter(event.entity for event in made)
+    if max(entities.values()) > 1:
+        raise RuntimeError(f"entities repeat: {entities.most_common(3)}")
+    rng.shuffle(made)
+    return made
+
+
+def synthetic_events(counts: dict[str, int], rng: random.Random) -> list[Event]:
+    """Events about records the store does not have yet: they create them."""
+    made = [
+        Event(
+            "product.created",
+            f"product:{9_100_000_000 + n}",
+            {
+                "product_id": str(9_100_000_000 + n),
+                "sku": str(9_200_000_000 + n),
+                "name": f"Trail Bottle {n}",
+                "description": f"An insulated {500 + 50 * (n % 10)}ml bottle for the trail.",
+                "brand": "Opsgraph",
+                "price": round(rng.uniform(12, 60), 2),
+                "stock": rng.randint(5, 60),
+            },
+        )
+        for n in range(counts["product.created"])
+    ]
+    made += [
+        Event(
+            "customer.created",
+            f"customer:bench_customer_{n}",
+            {
+                "customer_id": f"bench_customer_{n}",
+                "email": f"bench.customer{n}@example.com",
+                "first_name": "Bench",
+                "last_name": f"Customer{n}",
+            },
+        )
+        for n in range(counts["customer.created"])
+    ]
+    made += [
+        Event(
+            "lead.created",
+            f"lead:L-B{n:04d}",
+            {
+                "id": f"L-B{n:04d}",
+                "email": f"buyer{n}@company{n}.example",
+                "company": f"Company {n}",
+                "employees": rng.choice([8, 40, 120, 900]),
+                "budget": rng.choice([2_000, 12_000, 50_000]),
+                "source": rng.choice(["web_form", "referral", "demo_request"]),
+                "country": rng.choice(["DE", "FR", "US", "GB"]),
+            },
+        )
+        for n in range(counts["lead.created"])
+    ]
+    made += [
+        Event(
+            "content.requested",
+            f"content:bench-guide-{n}",
+            {
+                "subject": f"Care guide {n}: leather boots",
+                "audience": rng.choice(["hikers", "runners", "commuters"]),
+                "points": ["Clean after each outing", "Condition monthly", f"Tip {n}"],
+            },
+        )
+        for n in range(counts["content.requested"])
+    ]
+    made += [
+        Event(
+            "payment.failed",
+            f"invoice:in_bench_{n}",
+            {
+                "id": f"in_bench_{n}",
+                "amount": round(rng.uniform(9, 99), 2),
+                "currency": "USD",
+                "attempt_count": rng.randint(1, 2),
+                "email": f"billing{n}@acme.example",
+            },
+        )
+        for n in range(counts["payment.failed"])
+    ]
+    return made
+
+
+@contextmanager
+def worker_process(env: dict[str, str], *, log: Path) -> Iterator[subprocess.Popen[bytes]]:
+    """One `opsgraph worker` in the background, stopped with SIGINT on the way out."""
+    with log.open("a") as sink:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "service.cli", "worker"],
+            env=env,
+            cwd=PROJECT_ROOT,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        yield process
+    finally:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            raise
+
+
+def wait_worker_ready(
+    process: subprocess.Popen[bytes], database_uri: str, log: Path, *, timeout_s: float = 60
+) -> None:
+    """Until the worker has registered with procrastinate (it then takes jobs at once)."""
+    deadline = time.monotonic() + timeout_s
+    with psycopg.connect(database_uri, autocommit=True) as conn:
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(f"worker exited early:\n{log.read_text()}")
+            row = conn.execute(WORKER_READY_SQL).fetchone()
+            if row is not None and row[0] > 0:
+                return
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"worker not ready in {timeout_s:.0f}s:\n{log.read_text()}")
+            time.sleep(0.1)
+
+
+async def send_all(
+    base_url: str, key: str, events: list[Event], *, senders: int
+) -> tuple[list[str], Counter[str]]:
+    """POST every event from `senders` concurrent clients; the accepted ids, and answers."""
+    accepted: list[str] = []
+    answers: Counter[str] = Counter()
+    queue = iter(events)
+
+    async def sender(client: httpx.AsyncClient) -> None:
+        for event in queue:
+            body = {"type": event.type, "entity": event.entity, "payload": event.payload}
+            try:
+                answer = await client.post("/events", json=body)
+            except httpx.HTTPError as exc:
+                answers[type(exc).__name__] += 1
+                continue
+            answers[str(answer.status_code)] += 1
+            if answer.status_code == 202:
+                accepted.append(answer.json()["event_id"])
+
+    headers = {"Authorization": f"Bearer {key}"}
+    async with httpx.AsyncClient(base_url=base_url, headers=headers, timeout=30) as client:
+        await asyncio.gather(*(sender(client) for _ in range(senders)))
+    return accepted, answers
+
+
+def wait_finished(database_uri: str, ids: list[str]) -> Counter[str]:
+    """Poll until every event settled (finished, or parked at an approval), or nothing moved
+    for a minute."""
+    deadline = time.monotonic() + DONE_TIMEOUT_S
+    last_progress, finished = time.monotonic(), -1
+    with psycopg.connect(database_uri, autocommit=True) as conn:
+        while True:
+            statuses: Counter[str] = Counter()
+            for status, count in conn.execute(STATUS_COUNTS_SQL, (ids,)):
+                statuses[status] = count
+            now_finished = sum(statuses[status] for status in SETTLED)
+            if now_finished == len(ids):
+                return statuses
+            if now_finished != finished:
+                last_progress, finished = time.monotonic(), now_finished
+            if time.monotonic() > deadline or time.monotonic() - last_progress > STALL_TIMEOUT_S:
+                return statuses
+            time.sleep(0.1)
+
+
+def seconds(later: datetime | None, earlier: datetime | None) -> float | None:
+    return None if later is None or earlier is None else (later - earlier).total_seconds()
+
+
+def event_figures(rows: list[tuple[Any, ...]]) -> dict[str, Any]:
+    """Throughput and latencies from the events table's own timestamps."""
+    done = [row for row in rows if row[4] == "done"]
+    received = [row[8] for row in rows]
+    finished = [row[10] for row in done]
+    latency = [seconds(row[10], row[8]) or 0.0 for row in done]
+    in_worker = [seconds(row[10], row[9]) or 0.0 for row in done]
+    queued = [seconds(row[9], row[8]) or 0.0 for row in done]
+    span = seconds(max(finished), min(received)) if finished else None
+    by_type: dict[str, list[float]] = {}
+    for row, took in zip(done, in_worker, strict=True):
+        by_type.setdefault(row[1], []).append(took)
+    calls = [call for row in done for o in row[6] for call in o.get("tool_calls", [])]
+    bad_calls = [
+        f"{c['name']}: {str(c['result'])[:120]}" for c in calls if c["status"] != "success"
+    ]
+    return {
+        "events_per_s": round(len(done) / span, 1) if span else 0.0,
+        "span_s": round(span or 0.0, 2),
+        "latency": latency_summary(latency),
+        "in_worker": latency_summary(in_worker),
+        "queue_wait": latency_summary(queued),
+        "in_worker_p50_ms_by_type": {
+            kind: round(1000 * percentile(times, 50), 1) for kind, times in sorted(by_type.items())
+        },
+        "tool_calls": len(calls),
+        "tool_calls_not_successful": len(bad_calls),
+        "tool_call_problems": sorted(set(bad_calls))[:10],
+        "retried": sum(1 for row in rows if row[5] > 1),
+        "errors": sorted({row[7] for row in rows if row[7]})[:5],
+        "_in_worker_s": in_worker,
+    }
+
+
+def checkpoint_figures(conn: psycopg.Connection[Any], threads: str, events: int) -> dict[str, Any]:
+    """Checkpoint rows and bytes (row sizes as stored) of the threads matching `threads`."""
+    rows = conn.execute(CHECKPOINT_ROWS_SQL, {"threads": threads}).fetchall()
+    total = sum(int(size) for _, _, size in rows)
+    return {
+        "rows": {table: int(count) for table, count, _ in rows},
+        "bytes": {table: int(size) for table, _, size in rows},
+        "bytes_per_event": round(total / events) if events else 0,
+        "rows_per_event": round(sum(int(count) for _, count, _ in rows) / events, 1),
+    }
+
+
+def table_sizes(conn: psycopg.Connection[Any]) -> dict[str, int]:
+    return {name: int(size) for name, size in conn.execute(TABLE_SIZES_SQL)}
+
+
+def cpu_snapshot(worker: int, postmaster: int) -> dict[str, float]:
+    """CPU seconds so far: the worker, the API process, and PostgreSQL."""
+    ours = cpu_seconds(children(os.getpid()))
+    mine = cpu_seconds([worker])
+    return {
+        "worker": mine,
+        "api": ours - mine,
+        "postgres": cpu_seconds([postmaster, *children(postmaster)]),
+    }
+
+
+def cpu_busy(before: dict[str, float], after: dict[str, float], wall_s: float) -> dict[str, Any]:
+    used = {name: round(after[name] - before[name], 2) for name in before}
+    return {"cpu_s": used, "cpu_busy_pct": {k: round(100 * v / wall_s, 1) for k, v in used.items()}}
+
+
+def checked(done: subprocess.CompletedProcess[str], what: str) -> str:
+    if done.returncode != 0:
+        raise RuntimeError(f"{what} failed ({done.returncode}):\n{done.stderr}")
+    return done.stdout.strip()
+
+
+def run(events: int, concurrency: int) -> tuple[dict[str, Any], bool]:
+    batch = build_events(events, seed=SEED)
+    load_before = os.getloadavg()
+    with tempfile.TemporaryDirectory(prefix="opsgraph-bench-") as tmp:
+        data_dir = Path(tmp) / "data"
+        policy = Path(tmp) / "policy.yaml"
+        policy.write_text(NO_APPROVALS_POLICY)
+        env = opsgraph_env(data_dir) | {
+            "OPSGRAPH_LOG_LEVEL": "WARNING",
+            "OPSGRAPH_WORKER_CONCURRENCY": str(concurrency),
+            "OPSGRAPH_POLICY_FILE": str(policy),
+        }
+        seeded = checked(run_cli("store", "seed", env=env), "opsgraph store seed")
+        with serving(env, "--no-worker", log=Path(tmp) / "serve.log") as base_url:
+            database_uri, postmaster = postgres_uri(data_dir / "pg")
+            created = run_cli("keys", "create", "--role", "operator", "--name", "bench", env=env)
+            key = checked(created, "opsgraph keys create")
+            worker_log = Path(tmp) / "worker.log"
+            with worker_process(env, log=worker_log) as worker:
+                wait_worker_ready(worker, database_uri, worker_log)
+                before = cpu_snapshot(worker.pid, postmaster)
+                started = time.perf_counter()
+                ids, answers = asyncio.run(send_all(base_url, key, batch, senders=SENDERS))
+                send_s = time.perf_counter() - started
+                statuses = wait_finished(database_uri, ids)
+                cpu = cpu_busy(
+                    before, cpu_snapshot(worker.pid, postmaster), time.perf_counter() - started
+                )
+            with psycopg.connect(database_uri, autocommit=True) as conn:
+                rows = conn.execute(EVENT_TIMES_SQL, (ids,)).fetchall()
+                real_checkpoints = checkpoint_figures(conn, f"{REAL_THREAD_PREFIX}%", len(rows))
+                tables_after_real = table_sizes(conn)
+            floor_events = [
+                FloorEvent(event_id=row[0], type=row[1], entity=row[2], payload=row[3])
+                for row in rows
+            ]
+            floor_times, floor_wall = asyncio.run(
+                run_floor(database_uri, floor_events, concurrency=concurrency)
+            )
+            with psycopg.connect(database_uri, autocommit=True) as conn:
+                floor_checkpoints = checkpoint_figures(
+                    conn, f"{FLOOR_THREAD_PREFIX}%", len(floor_events)
+                )
+                tables_after_floor = table_sizes(conn)
+            worker_said = worker_log.read_text()[-4000:]
+    pipeline = event_figures(rows)
+    in_worker = pipeline.pop("_in_worker_s")
+    floor = latency_summary(floor_times)
+    ratio = {
+        "mean": round(statistics.fmean(in_worker) / statistics.fmean(floor_times), 2),
+        "p50": round(percentile(in_worker, 50) / percentile(floor_times, 50), 2),
+    }
+    failed = statuses["failed"]
+    lost = (events - len(ids)) + (len(ids) - sum(statuses[s] for s in SETTLED))
+    met = {
+        "events_per_s": pipeline["events_per_s"] >= TARGET_EVENTS_PER_S,
+        "floor_ratio": ratio["mean"] <= TARGET_FLOOR_RATIO,
+        "failed": failed == 0,
+        "lost": lost == 0,
+    }
+    figures = {
+        "events": events,
+        "mix": mix_counts(events),
+        "seed": SEED,
+        "seeded": seeded,
+        "worker_concurrency": concurrency,
+        "senders": SENDERS,
+        "loadavg_before": [round(load, 2) for load in load_before],
+        "answers": dict(answers),
+        "send_s": round(send_s, 2),
+        "statuses": dict(statuses),
+        "parked_for_approval": statuses["awaiting_approval"],
+        "failed": failed,
+        "lost": lost,
+        "pipeline": pipeline | cpu,
+        "floor": {
+            "per_event": floor,
+            "wall_s": round(floor_wall, 2),
+            "events_per_s": round(len(floor_times) / floor_wall, 1),
+        },
+        "floor_ratio": ratio,
+        "checkpoints": {
+            "real": real_checkpoints,
+            "floor": floor_checkpoints,
+            "table_bytes_after_real": tables_after_real,
+            "table_bytes_after_floor": tables_after_floor,
+        },
+        "targets": {
+            "events_per_s_min": TARGET_EVENTS_PER_S,
+            "floor_ratio_max": TARGET_FLOOR_RATIO,
+            "failed": 0,
+            "lost": 0,
+        },
+        "met": met,
+        "setup": (
+            "opsgraph serve --no-worker + one opsgraph worker (offline playbook planner) on "
+            "embedded PostgreSQL, all on this machine; an approval policy without rules "
+            "(orders stay under the shipped high-value threshold anyway, but generated content "
+            "always waits for a person); events are POSTed as fast as "
+            f"{SENDERS} clients can, so latency includes queueing. Times are the events "
+            "table's: received_at -> finished_at (latency), started_at -> finished_at "
+            "(in-worker). Floor: bench.floor in this process, same saver and database, "
+            "ainvoke wall time, same concurrency. Ratio floor: mean in-worker / mean floor."
+        ),
+    }
+    if not (met["failed"] and met["lost"]):
+        figures["worker_log_tail"] = worker_said
+    return figures, met["failed"] and met["lost"]
+
+
+def summary(figures: dict[str, Any]) -> str:
+    pipe, floor, met = figures["pipeline"], figures["floor"], figures["met"]
+    mark = {True: "ok", False: "MISSED"}
+    real_cp, floor_cp = figures["checkpoints"]["real"], figures["checkpoints"]["floor"]
+    tables = figures["checkpoints"]["table_bytes_after_real"]
+    return "\n".join(
+        [
+            f"pipeline  {pipe['events_per_s']:>6.1f} events/s (target >= {TARGET_EVENTS_PER_S:g}"
+            f", one worker, concurrency {figures['worker_concurrency']})  "
+            f"[{mark[met['events_per_s']]}]",
+            f"latency   p50 {pipe['latency']['p50_ms']} ms  p95 {pipe['latency']['p95_ms']} ms"
+            "  (POST -> done, burst: includes queueing)",
+            f"in worker p50 {pipe['in_worker']['p50_ms']} ms  p95 {pipe['in_worker']['p95_ms']}"
+            f" ms  mean {pipe['in_worker']['mean_ms']} ms",
+            f"floor     p50 {floor['per_event']['p50_ms']} ms  mean {floor['per_event']['mean_ms']}"
+            f" ms  ({floor['events_per_s']} events/s in-process)",
+            f"ratio     {figures['floor_ratio']['mean']:.2f}x mean, "
+            f"{figures['floor_ratio']['p50']:.2f}x p50 (target <= {TARGET_FLOOR_RATIO:g}x)  "
+            f"[{mark[met['floor_ratio']]}]",
+            f"failed    {figures['failed']}  [{mark[met['failed']]}]   lost {figures['lost']}  "
+            f"[{mark[met['lost']]}]   statuses {figures['statuses']}",
+            f"tools     {pipe['tool_calls']} calls, {pipe['tool_calls_not_successful']} not "
+            "successful",
+            f"checkpts  {real_cp['bytes_per_event']} B/event ({real_cp['rows_per_event']} rows)"
+            f"; floor {floor_cp['bytes_per_event']} B/event ({floor_cp['rows_per_event']} rows)",
+            "tables    " + ", ".join(f"{k} {v / 1e6:.1f} MB" for k, v in tables.items()),
+            "cpu busy  " + ", ".join(f"{k} {v}%" for k, v in pipe["cpu_busy_pct"].items()),
+        ]
+    )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--events", type=int, default=500)
+    parser.add_argument(
+        "--concurrency", type=int, default=None, help="default: OPSGRAPH_WORKER_CONCURRENCY or 4"
+    )
+    args = parser.parse_args()
+    concurrency = args.concurrency or get_settings().worker_concurrency
+    print(
+        f"bench.pipeline: {args.events} events, one worker at concurrency {concurrency} ...",
+        flush=True,
+    )
+    figures, intact = run(args.events, concurrency)
+    path = save_results("pipeline", figures)
+    print(summary(figures))
+    print(json.dumps({"context": machine_context(), **figures}, indent=2))
+    print(f"saved {path}")
+    return 0 if intact else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

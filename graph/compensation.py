@@ -1,0 +1,60 @@
+"""Undoing an event's reversible effects when a reviewer rejects one of its actions."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from connectors.ledger import LedgerKey, ledger_entries
+from graph.context import OpsContext
+from graph.tools.env import run_effect
+from hitl.audit import append_audit
+
+logger = logging.getLogger(__name__)
+
+Undo = tuple[str, Callable[[dict[str, Any]], dict[str, Any]]]
+
+COMPENSATIONS: Mapping[str, Undo] = {
+    "reserve_stock": ("release_stock", lambda args: {"order_id": args["order_id"]}),
+    "issue_invoice": ("void_invoice", lambda args: {"order_id": args["order_id"]}),
+}
+"""A reversible effect -> the tool that undoes it and that tool's arguments."""
+
+ON_REJECT: Mapping[str, Undo] = {
+    "create_fulfillment": (
+        "cancel_order",
+        lambda args: {"order_id": args["order_id"], "reason": "rejected by reviewer"},
+    ),
+}
+"""A rejected action -> what rejecting it means for its subject (the order is cancelled)."""
+
+
+async def compensate(
+    context: OpsContext, *, tenant_id: str, thread_id: str, rejected: str, args: dict[str, Any]
+) -> list[dict[str, Any]]:
+    """Undo the thread's reversible effects, each once (through the ledger); return them."""
+    done: list[dict[str, Any]] = []
+    plan: list[tuple[str, str, dict[str, Any]]] = []
+    if rejected in ON_REJECT:
+        tool, make = ON_REJECT[rejected]
+        plan.append((f"compensate/{rejected}", tool, make(args)))
+    for entry in await ledger_entries(context.pool, tenant_id=tenant_id, thread_id=thread_id):
+        if entry["tool_name"] in COMPENSATIONS:
+            tool, make = COMPENSATIONS[entry["tool_name"]]
+            plan.append((f"compensate/{entry['tool_call_id']}", tool, make(entry["args"])))
+    for call_id, tool, tool_args in plan:
+        key = LedgerKey(tenant_id, thread_id, call_id)
+        result = await run_effect(context.pool, key, tool, tool_args)
+        done.append({"tool": tool, "args": tool_args, "result": result})
+        async with context.pool.connection() as conn:
+            await append_audit(
+                conn,
+                tenant_id=tenant_id,
+                actor="policy",
+                action="compensation",
+                subject=f"{thread_id}/{call_id}",
+                details={"tool": tool, "args": tool_args, "rejected": rejected},
+            )
+        logger.info("compensated %s with %s(%s)", rejected, tool, tool_args)
+    return done

@@ -1,0 +1,259 @@
+"""The approval gate around side-effecting tool calls, enforced in code.
+
+The facts a rule looks at are computed here from the call's arguments, the store and the
+event, never taken from model output; a model cannot talk its way past a rule. When rules
+fire, an approvals row is written (idempotently: a re-run writes nothing new) and the run
+pauses with `interrupt()`; the decision comes back as `interrupt()`'s value on resume.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from langgraph.prebuilt import ToolRuntime
+from langgraph.types import interrupt
+
+from connectors.orders import get_order, order_total
+from graph.context import OpsContext
+from hitl.approvals import raise_approval
+from hitl.audit import append_audit
+from hitl.interrupts import FULL_CONFIG, ActionRequest, HumanInterrupt, HumanResponse, describe
+from hitl.policy import Requirement
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """How to go on after the gate: run `action` with `args`, or not (`refusal` says why)."""
+
+    action: str
+    args: dict[str, Any]
+    refusal: str | None = None
+    rejected: bool = False
+
+
+def prior_result(state: dict[str, Any], specialist: str, tool: str) -> Any:
+    for outcome in (state.get("event") or {}).get("prior", []):
+        if outcome["specialist"] == specialist:
+            for call in outcome["tool_calls"]:
+                if call["name"] == tool and call["status"] == "success":
+                    return call["result"]
+    return None
+
+
+async def facts_for(
+    context: OpsContext, tenant_id: str, tool: str, args: dict[str, Any], state: dict[str, Any]
+) -> tuple[dict[str, Any], list[str]]:
+    """The facts the policy judges `tool(args)` by, and context lines for the reviewer."""
+    payload = (state.get("event") or {}).get("payload") or {}
+    facts: dict[str, Any] = {"currency": str(payload.get("currency") or "USD").upper()}
+    lines: list[str] = []
+    order_id = args.get("order_id")
+    if order_id:
+        async with context.pool.connection() as conn:
+            order = await get_order(conn, tenant_id=tenant_id, order_id=str(order_id))
+        facts["order_id"] = order_id
+        if order is not None:
+            total = float(payload.get("total") or order_total(order))
+            facts |= {"order_total": round(total, 2), "disputed": bool(order.get("disputed"))}
+            items = ", ".join(f"{i['name']} ({i['price']:.2f})" for i in order["items"][:8])
+            lines.append(f"order {order_id} ({order['status']}): {items or 'no items'}")
+            lines.append(f"customer: {payload.get('email') or order['user_id']}")
+    risk = prior_result(state, "fraud_review", "score_order_risk")
+    if isinstance(risk, dict):
+        facts["fraud_score"] = risk["score"]
+        reasons = "; ".join(r["reason"] for r in risk["reasons"]) or "no risk signals"
+        lines.append(f"fraud score {risk['score']}/100: {reasons}")
+    if tool == "create_fulfillment" and "order_total" in facts:
+        facts["amount"] = facts["order_total"]
+    if "amount" in args:
+        facts["amount"] = float(args["amount"])
+    if "quantity" in args and "unit_cost" in args:
+        facts["budget"] = round(float(args["quantity"]) * float(args["unit_cost"]), 2)
+    for key in ("content_id", "product_id"):
+        if key in args:
+            facts[key] = args[key]
+    return facts, lines
+
+
+async def gate(
+    runtime: ToolRuntime,
+    context: OpsContext,
+    *,
+    tenant_id: str,
+    thread_id: str,
+    call_id: str,
+    tool: str,
+    args: dict[str, Any],
+    round_: int = 0,
+    approved: Requirement | None = None,
+) -> Verdict:
+    """Let the call through, or pause for a decision and turn it into a verdict."""
+    state = runtime.state if isinstance(runtime.state, dict) else {}
+    facts, lines = await facts_for(context, tenant_id, tool, args, state)
+    requirement = context.policy.evaluate(tool, facts)
+    if requirement is None or covered(requirement, approved):
+        return Verdict(tool, args)
+    proposed: ActionRequest = (
+        {"action": requirement.proposal.action, "args": requirement.proposal.render(facts)}
+        if requirement.proposal
+        else {"action": tool, "args": args}
+    )
+    approval_id = approval_id_for(thread_id, call_id, round_)
+    rules = [{"id": r.id, "description": r.description} for r in requirement.rules]
+    payload: HumanInterrupt = {
+        "action_request": proposed,
+        "config": FULL_CONFIG,
+        "description": describe(
+            tool=tool, args=args, proposed=proposed, facts=facts, rules=rules, context=lines
+        ),
+        "approval_id": approval_id,
+    }
+    await record(
+        context,
+        state,
+        tenant_id=tenant_id,
+        thread_id=thread_id,
+        call_id=call_id,
+        tool=tool,
+        args=args,
+        proposed=proposed,
+        facts=facts,
+        rules=rules,
+        requirement=requirement,
+        payload=payload,
+    )
+    response: HumanResponse = interrupt(payload)
+    return await follow(
+        runtime,
+        context,
+        response,
+        proposed,
+        tenant_id=tenant_id,
+        thread_id=thread_id,
+        call_id=call_id,
+        round_=round_,
+        requirement=requirement,
+    )
+
+
+def approval_id_for(thread_id: str, call_id: str, round_: int) -> str:
+    """A short id, the same on every re-run of the call (so the row is written once)."""
+    digest = hashlib.sha256(f"{thread_id}/{call_id}/{round_}".encode()).hexdigest()
+    return f"apr_{digest[:20]}"
+
+
+def covered(requirement: Requirement, approved: Requirement | None) -> bool:
+    """An edit needs no new approval when what it requires was already approved."""
+    return approved is not None and (
+        set(requirement.rule_ids) <= set(approved.rule_ids)
+        and requirement.approvers <= approved.approvers
+    )
+
+
+async def record(
+    context: OpsContext,
+    state: dict[str, Any],
+    *,
+    tenant_id: str,
+    thread_id: str,
+    call_id: str,
+    tool: str,
+    args: dict[str, Any],
+    proposed: ActionRequest,
+    facts: dict[str, Any],
+    rules: list[dict[str, str]],
+    requirement: Requirement,
+    payload: HumanInterrupt,
+) -> None:
+    """The approvals row and its audit entry, once per approval id (re-runs write nothing)."""
+    event = state.get("event") or {}
+    approval = {
+        "tenant_id": tenant_id,
+        "approval_id": payload["approval_id"],
+        "event_id": event.get("event_id") or None,
+        "thread_id": thread_id,
+        "tool_call_id": call_id,
+        "tool_name": tool,
+        "args": args,
+        "proposed": dict(proposed),
+        "facts": facts,
+        "rules": rules,
+        "policy_version": context.policy.version,
+        "required_approvers": requirement.approvers,
+        "description": payload["description"],
+        "payload": dict(payload),
+        "requested_by": context.requested_by,
+        "on_expiry": requirement.on_expiry,
+        "warn_after": requirement.deadline - requirement.warn_before,
+        "deadline": requirement.deadline,
+    }
+    async with context.pool.connection() as conn, conn.transaction():
+        created = await raise_approval(conn, approval)
+        if created:
+            await append_audit(
+                conn,
+                tenant_id=tenant_id,
+                actor="policy",
+                action="approval.raised",
+                subject=payload["approval_id"],
+                details={
+                    "tool": tool,
+                    "proposed": dict(proposed),
+                    "rules": rules,
+                    "policy_version": context.policy.version,
+                    "facts": facts,
+                },
+            )
+    if created:
+        logger.info("approval %s raised (%s)", payload["approval_id"], requirement.rule_ids)
+        await context.notify(
+            "approval.raised",
+            {
+                "approval_id": payload["approval_id"],
+                "tool": tool,
+                "rules": requirement.rule_ids,
+                "event_id": approval["event_id"],
+            },
+        )
+
+
+async def follow(
+    runtime: ToolRuntime,
+    context: OpsContext,
+    response: HumanResponse,
+    proposed: ActionRequest,
+    *,
+    tenant_id: str,
+    thread_id: str,
+    call_id: str,
+    round_: int,
+    requirement: Requirement,
+) -> Verdict:
+    kind = response.get("type")
+    if kind == "accept":
+        return Verdict(proposed["action"], dict(proposed["args"]))
+    if kind == "edit":
+        edited = response.get("args") or {}
+        action = str(edited.get("action") or proposed["action"])
+        args = dict(edited.get("args") or {})
+        # The policy judges the edited call again; what it adds needs its own approval.
+        return await gate(
+            runtime,
+            context,
+            tenant_id=tenant_id,
+            thread_id=thread_id,
+            call_id=call_id,
+            tool=action,
+            args=args,
+            round_=round_ + 1,
+            approved=requirement,
+        )
+    if kind == "response":
+        note = str(response.get("args") or "")
+        return Verdict(proposed["action"], {}, refusal=f"Not done: the reviewer said: {note}")
+    return Verdict(proposed["action"], {}, refusal="Error: rejected by the reviewer", rejected=True)

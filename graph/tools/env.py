@@ -1,0 +1,54 @@
+"""What a tool body runs with, and the registry of side-effecting bodies by tool name."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from psycopg import AsyncConnection
+from psycopg.rows import DictRow
+from pydantic import BaseModel
+
+from connectors.ledger import LedgerKey, run_once
+from runtime.database import Pool
+
+ArgsT = TypeVar("ArgsT", bound=BaseModel)
+
+
+@dataclass(frozen=True)
+class ToolEnv:
+    """Who is acting, in which run, and the connection to act on."""
+
+    pool: Pool
+    conn: AsyncConnection[DictRow]
+    tenant_id: str
+    thread_id: str
+    tool_call_id: str
+
+    @property
+    def idempotency_key(self) -> str:
+        return f"{self.thread_id}/{self.tool_call_id}"
+
+
+ToolBody = Callable[[ToolEnv, ArgsT], Awaitable[Any]]
+
+EFFECTS: dict[str, tuple[type[BaseModel], Callable[[ToolEnv, Any], Awaitable[Any]]]] = {}
+"""Every side-effecting tool's argument schema and body, so an approved or compensating
+action can run by name through the ledger."""
+
+
+async def run_effect(pool: Pool, key: LedgerKey, action: str, args: dict[str, Any]) -> Any:
+    """Run the side effect `action(args)` once for `key` (validated against its schema)."""
+    if action not in EFFECTS:
+        raise LookupError(f"{action!r} is not a side-effecting tool")
+    schema, body = EFFECTS[action]
+    parsed = schema.model_validate(args)
+
+    async def act(conn: AsyncConnection[DictRow]) -> Any:
+        env = ToolEnv(pool, conn, key.tenant_id, key.thread_id, key.tool_call_id)
+        return await body(env, parsed)
+
+    return await run_once(
+        pool, key, tool_name=action, args=parsed.model_dump(mode="json"), action=act
+    )

@@ -1,0 +1,68 @@
+"""Agent Inbox's interrupt and response shapes, and the reviewer-facing description."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Literal, NotRequired, TypedDict
+
+
+class ActionRequest(TypedDict):
+    action: str
+    args: dict[str, Any]
+
+
+class HumanInterruptConfig(TypedDict):
+    allow_accept: bool
+    allow_edit: bool
+    allow_respond: bool
+    allow_ignore: bool
+
+
+class HumanInterrupt(TypedDict):
+    """What the graph pauses with (Agent Inbox's `HumanInterrupt`), plus our approval id."""
+
+    action_request: ActionRequest
+    config: HumanInterruptConfig
+    description: str
+    approval_id: str
+
+
+ResponseType = Literal["accept", "edit", "response", "ignore"]
+
+
+class HumanResponse(TypedDict):
+    """What the graph resumes with: `args` is an ActionRequest for edit, text for response."""
+
+    type: ResponseType
+    args: NotRequired[Any]
+
+
+FULL_CONFIG: HumanInterruptConfig = {
+    "allow_accept": True,
+    "allow_edit": True,
+    "allow_respond": True,
+    "allow_ignore": True,
+}
+
+
+def describe(
+    *,
+    tool: str,
+    args: dict[str, Any],
+    proposed: ActionRequest,
+    facts: dict[str, Any],
+    rules: list[dict[str, str]],
+    context: list[str],
+) -> str:
+    """Markdown a reviewer can act on: what is asked, why it stopped, what is known."""
+    lines = [f"## Approve `{proposed['action']}`?", ""]
+    if proposed["action"] != tool:
+        lines += [f"Instead of `{tool}`, the policy proposes `{proposed['action']}`.", ""]
+    lines += ["**Why it stopped**", *[f"- {r['id']}: {r['description']}" for r in rules], ""]
+    lines += ["**Facts**", *[f"- {k}: {v}" for k, v in sorted(facts.items())], ""]
+    if context:
+        lines += ["**Context**", *[f"- {line}" for line in context], ""]
+    lines += ["**Proposed action**", "```json", json.dumps(proposed, indent=2, default=str), "```"]
+    if proposed["args"] != args:
+        lines += ["", "Original call:", "```json", json.dumps(args, indent=2, default=str), "```"]
+    return "\n".join(lines)

@@ -1,0 +1,163 @@
+"""The approval policy: a versioned file of rules over tool calls and facts about them."""
+
+from __future__ import annotations
+
+import operator
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import timedelta
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field
+
+Op = Literal[">=", ">", "<=", "<", "==", "!="]
+OPS: Mapping[str, Callable[[Any, Any], bool]] = {
+    ">=": operator.ge,
+    ">": operator.gt,
+    "<=": operator.le,
+    "<": operator.lt,
+    "==": operator.eq,
+    "!=": operator.ne,
+}
+DURATION = re.compile(r"^P(?:(?P<d>\d+)D)?(?:T(?:(?P<h>\d+)H)?(?:(?P<m>\d+)M)?(?:(?P<s>\d+)S)?)?$")
+
+
+def parse_duration(text: str) -> timedelta:
+    """An ISO-8601 duration of days, hours, minutes and seconds (`P1D`, `PT4H`, `PT90S`)."""
+    match = DURATION.match(text)
+    if not match or text in ("P", "PT"):
+        raise ValueError(f"{text!r} is not an ISO-8601 duration like PT4H or P1D")
+    parts = {k: int(v) for k, v in match.groupdict().items() if v}
+    return timedelta(
+        days=parts.get("d", 0),
+        hours=parts.get("h", 0),
+        minutes=parts.get("m", 0),
+        seconds=parts.get("s", 0),
+    )
+
+
+class Condition(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    fact: str
+    op: Op
+    value: Any
+    per_currency: dict[str, Any] = Field(default_factory=dict)
+
+    def holds(self, facts: Mapping[str, Any]) -> bool:
+        """False when the fact is unknown: a rule never fires on missing information alone."""
+        if self.fact not in facts or facts[self.fact] is None:
+            return False
+        threshold = self.per_currency.get(str(facts.get("currency", "")).upper(), self.value)
+        try:
+            return bool(OPS[self.op](facts[self.fact], threshold))
+        except TypeError:
+            return False
+
+
+class Proposal(BaseModel):
+    """The action a rule proposes instead of the gated one (`{name}` fills from facts)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    action: str
+    args: dict[str, Any] = Field(default_factory=dict)
+
+    def render(self, facts: Mapping[str, Any]) -> dict[str, Any]:
+        return {
+            key: value.format(**facts) if isinstance(value, str) else value
+            for key, value in self.args.items()
+        }
+
+
+class Rule(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    description: str
+    tools: list[str] = Field(min_length=1)
+    when: list[Condition] = Field(default_factory=list)
+    approvers: int = Field(default=1, ge=1, le=5)
+    deadline: str | None = None
+    warn_before: str | None = None
+    on_expiry: Literal["reject", "accept"] | None = None
+    propose: Proposal | None = None
+
+    def fires(self, tool: str, facts: Mapping[str, Any]) -> bool:
+        return tool in self.tools and all(condition.holds(facts) for condition in self.when)
+
+
+class Defaults(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    deadline: str = "PT4H"
+    warn_before: str = "PT1H"
+    on_expiry: Literal["reject", "accept"] = "reject"
+
+
+@dataclass(frozen=True)
+class Requirement:
+    """What the fired rules require of one tool call."""
+
+    rules: tuple[Rule, ...]
+    approvers: int
+    deadline: timedelta
+    warn_before: timedelta
+    on_expiry: Literal["reject", "accept"]
+    proposal: Proposal | None
+
+    @property
+    def rule_ids(self) -> list[str]:
+        return [rule.id for rule in self.rules]
+
+
+class Policy(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    version: str = Field(min_length=1)
+    defaults: Defaults = Field(default_factory=Defaults)
+    rules: list[Rule]
+
+    def gated_tools(self) -> set[str]:
+        return {tool for rule in self.rules for tool in rule.tools}
+
+    def evaluate(self, tool: str, facts: Mapping[str, Any]) -> Requirement | None:
+        """The approval a tool call needs, or None when no rule fires."""
+        fired = tuple(rule for rule in self.rules if rule.fires(tool, facts))
+        if not fired:
+            return None
+        deadline = min(parse_duration(r.deadline or self.defaults.deadline) for r in fired)
+        warn = max(parse_duration(r.warn_before or self.defaults.warn_before) for r in fired)
+        expiries = {r.on_expiry or self.defaults.on_expiry for r in fired}
+        return Requirement(
+            rules=fired,
+            approvers=max(rule.approvers for rule in fired),
+            deadline=deadline,
+            warn_before=min(warn, deadline),
+            on_expiry="reject" if "reject" in expiries else "accept",
+            proposal=next((rule.propose for rule in fired if rule.propose), None),
+        )
+
+
+def parse_policy(text: str) -> Policy:
+    policy = Policy.model_validate(yaml.safe_load(text))
+    for rule in policy.rules:
+        for duration in (rule.deadline, rule.warn_before):
+            if duration:
+                parse_duration(duration)
+    return policy
+
+
+@lru_cache(maxsize=8)
+def load_policy(path: Path | None = None) -> Policy:
+    """The policy at `path` (OPSGRAPH_POLICY_FILE), or the one that ships."""
+    if path is None:
+        text = resources.files("hitl").joinpath("policy.default.yaml").read_text("utf-8")
+    else:
+        text = path.read_text("utf-8")
+    return parse_policy(text)
