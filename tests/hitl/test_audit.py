@@ -24,7 +24,7 @@ from runtime.database import Pool, open_pool
 from runtime.resources import Resources
 
 # Values jsonb stores as `numeric` and may hand back spelled differently.
-AWKWARD_DETAILS: dict[str, Any] = {
+AWKWARD_DETAILS: dict[Any, Any] = {
     "big": 1e100,
     "huge": 1.7976931348623157e308,
     "tiny": 5e-324,
