@@ -2,7 +2,9 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test lint bench serve clean
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: install demo test lint bench serve clean chromium
 
 install: $(STAMP)
 
@@ -23,7 +25,11 @@ lint: install
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 
-test: lint
+# The browser test drives Debian's Chromium (never a downloaded browser build).
+chromium:
+	test -x /usr/bin/chromium || ($(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q chromium)
+
+test: lint chromium
 	$(VENV)/bin/pytest
 
 bench: install

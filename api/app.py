@@ -9,7 +9,7 @@ from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontext
 import procrastinate
 from fastapi import FastAPI
 
-from api import approvals, events, health
+from api import approvals, events, health, inbox
 from api.webhooks import router as webhooks
 from api.webhooks.config import WebhookConfig
 from runtime.resources import Resources, open_resources
@@ -47,4 +47,5 @@ def create_app(
     app.include_router(events.router)
     app.include_router(approvals.router)
     app.include_router(webhooks.router)
+    app.include_router(inbox.router)
     return app

@@ -22,6 +22,7 @@ from langgraph.types import Send
 
 from graph.routing import DOMAINS, EVENT_ROUTES, Route, domains_for, specialists_for
 from runtime.database import open_pool
+from service.runner import DURABILITY
 
 FLOOR_THREAD_PREFIX = "floor:"
 
@@ -152,7 +153,7 @@ async def run_floor(
             config: RunnableConfig = {"configurable": {"thread_id": thread_id}}
             async with gate:
                 started = time.perf_counter()
-                result = await graph.ainvoke({"event": event}, config)
+                result = await graph.ainvoke({"event": event}, config, durability=DURABILITY)
                 times.append(time.perf_counter() - started)
             expected = sum(
                 len(specialists_for(event["type"], d)) for d in domains_for(event["type"])

@@ -15,7 +15,7 @@ from runtime.logging import configure_logging
 from runtime.replay import ReplayRefused, event_ids_with_status, replay_event
 from runtime.resources import open_resources
 from runtime.settings import Settings, get_settings
-from service import cli_audit, cli_ops
+from service import cli_approvals, cli_audit, cli_ops
 
 app = typer.Typer(
     help="opsgraph: an agent service for commerce and SaaS operations.",
@@ -31,6 +31,7 @@ app.add_typer(events_app, name="events")
 app.add_typer(cli_ops.tools_app, name="tools")
 app.add_typer(cli_ops.store_app, name="store")
 app.add_typer(cli_audit.audit_app, name="audit")
+app.add_typer(cli_approvals.approvals_app, name="approvals")
 
 HostOption = Annotated[str | None, typer.Option(help="Interface to bind (default: OPSGRAPH_HOST).")]
 PortOption = Annotated[int | None, typer.Option(help="Port to bind (default: OPSGRAPH_PORT).")]
@@ -215,6 +216,7 @@ def events_replay(
 
 cli_ops.register(load_settings)
 cli_audit.register(load_settings)
+cli_approvals.register(load_settings)
 
 
 def main() -> None:

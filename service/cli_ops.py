@@ -17,6 +17,7 @@ from graph.routing import DOMAINS, EVENT_ROUTES
 from graph.specialists import specialists_of
 from graph.tools.direct import call_tool, tool_message_text
 from graph.tools.registry import ALL_TOOLS
+from hitl.audit import append_audit
 from runtime.apikeys import ApiKey, Role, find_key
 from runtime.resources import Resources, open_resources
 from runtime.settings import Settings
@@ -84,6 +85,20 @@ async def run_calls(
             text = tool_message_text(reply)
             failed = reply.status == "error" or text.startswith("Error")
             outcomes.append((tool.name, "error" if failed else "success", text))
+            async with resources.pool.connection() as conn:
+                await append_audit(
+                    conn,
+                    tenant_id=key.tenant_id,
+                    actor=f"{key.name} ({key.key_id})",
+                    action="tool.direct_call",
+                    subject=f"{thread}/op-{index}",
+                    details={
+                        "tool": tool.name,
+                        "args": dict(spec.get("kwargs") or {}),
+                        "status": "error" if failed else "success",
+                    },
+                    address="cli",
+                )
         return outcomes
 
 

@@ -5,7 +5,10 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from graph.context import OpsContext
 from graph.state import EventData
+from hitl.policy import Policy
+from runtime.database import Pool
 
 
 def make_event(
@@ -20,3 +23,12 @@ def make_event(
         "entity": entity,
         "payload": payload,
     }
+
+
+OPEN_POLICY = Policy(version="test-open", rules=[])
+"""No rule fires: for tests of the hierarchy itself (the gate has its own tests)."""
+
+
+def open_context(pool: Pool) -> OpsContext:
+    """A run context whose tool calls need no approval."""
+    return OpsContext(pool=pool, policy=OPEN_POLICY)

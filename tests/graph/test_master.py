@@ -9,14 +9,13 @@ from typing import Any
 import pytest
 from langchain_core.runnables import RunnableConfig
 
-from graph.context import OpsContext
 from graph.master import build_master_graph
 from graph.models import PlaybookPlanner
 from graph.routing import EVENT_ROUTES, known_event_types
 from graph.state import EventData
 from runtime.resources import Resources
 from tests.graph.samples import SAMPLES
-from tests.graph.support import make_event
+from tests.graph.support import make_event, open_context
 
 CHECKPOINT_NAMESPACES = "SELECT DISTINCT checkpoint_ns FROM checkpoints WHERE thread_id = %s"
 
@@ -32,7 +31,7 @@ async def run_master(
         checkpointer=resources.checkpointer
     )
     output: dict[str, Any] = await graph.ainvoke(
-        {"event": event}, config, context=OpsContext(pool=resources.pool)
+        {"event": event}, config, context=open_context(resources.pool)
     )
     return output
 

@@ -18,7 +18,6 @@ from langchain_core.runnables import RunnableConfig
 from langchain_core.tools import BaseTool
 from pydantic import BaseModel
 
-from graph.context import OpsContext
 from graph.master import build_master_graph
 from graph.models import ChatModelPlanner, build_planner, event_brief
 from graph.routing import domains_for, known_event_types
@@ -43,7 +42,7 @@ from tests.fakes.openai_server import (
     use_fake_openai,
 )
 from tests.graph.samples import SAMPLES
-from tests.graph.support import make_event
+from tests.graph.support import make_event, open_context
 
 MODEL = "openai:fake-model"
 CALL_ID = re.compile(r"^call_[0-9a-f]{24}$")
@@ -82,7 +81,7 @@ async def run_graph(
     """Start (or, with no event, resume) a thread the way `EventRunner` does."""
     state = None if event is None else {"event": event}
     output: dict[str, Any] = await graph.ainvoke(
-        state, config, context=OpsContext(pool=resources.pool)
+        state, config, context=open_context(resources.pool)
     )
     return output
 

@@ -7,13 +7,12 @@ import uuid
 import pytest
 from langchain_core.runnables import RunnableConfig
 
-from graph.context import OpsContext
 from graph.models import PlaybookPlanner
 from graph.specialists import SPECIALISTS
 from graph.supervisors.base import build_domain_graph
 from graph.supervisors.cms import build_cms_graph
 from runtime.resources import Resources
-from tests.graph.support import make_event
+from tests.graph.support import make_event, open_context
 
 
 def fresh_thread() -> RunnableConfig:
@@ -27,7 +26,7 @@ async def test_domain_graph_returns_only_its_outcomes(resources: Resources) -> N
     graph = build_cms_graph(planner=PlaybookPlanner()).compile()
 
     output = await graph.ainvoke(
-        {"event": PRODUCT}, config=fresh_thread(), context=OpsContext(pool=resources.pool)
+        {"event": PRODUCT}, config=fresh_thread(), context=open_context(resources.pool)
     )
 
     assert set(output) == {"outcomes"}
@@ -41,7 +40,7 @@ async def test_a_later_stage_sees_the_earlier_stage(resources: Resources) -> Non
     event = make_event("content.requested", "content:faq", {"subject": "Returns FAQ"})
 
     output = await graph.ainvoke(
-        {"event": event}, config=fresh_thread(), context=OpsContext(pool=resources.pool)
+        {"event": event}, config=fresh_thread(), context=open_context(resources.pool)
     )
 
     drafted, published = output["outcomes"]
