@@ -33,6 +33,27 @@ def entity_lock(tenant_id: str, entity: str) -> str:
     return f"{tenant_id}/{entity}"
 
 
+async def defer_event_job(
+    queue: procrastinate.App,
+    conn: AsyncConnection[DictRow],
+    *,
+    task_name: str,
+    tenant_id: str,
+    event_id: uuid.UUID,
+    entity: str,
+) -> int:
+    """Defer an event's job on `conn` (it commits with the caller's transaction), under the
+    entity's lock so one entity's jobs run one at a time, in order."""
+    task: Any = queue.configure_task(
+        name=task_name,
+        queue=EVENTS_QUEUE,
+        lock=entity_lock(tenant_id, entity),
+        connection=conn,
+    )
+    job_id: int = await task.defer_async(tenant_id=tenant_id, event_id=str(event_id))
+    return job_id
+
+
 async def defer_process_event(
     queue: procrastinate.App,
     conn: AsyncConnection[DictRow],
@@ -41,15 +62,9 @@ async def defer_process_event(
     event_id: uuid.UUID,
     entity: str,
 ) -> int:
-    """Defer `process_event` on `conn`, so the job commits with the caller's transaction."""
-    task: Any = queue.configure_task(
-        name=PROCESS_EVENT,
-        queue=EVENTS_QUEUE,
-        lock=entity_lock(tenant_id, entity),
-        connection=conn,
+    return await defer_event_job(
+        queue, conn, task_name=PROCESS_EVENT, tenant_id=tenant_id, event_id=event_id, entity=entity
     )
-    job_id: int = await task.defer_async(tenant_id=tenant_id, event_id=str(event_id))
-    return job_id
 
 
 async def defer_resume_run(
@@ -60,12 +75,6 @@ async def defer_resume_run(
     event_id: uuid.UUID,
     entity: str,
 ) -> int:
-    """Defer `resume_run` in the caller's transaction, under the entity's lock."""
-    task: Any = queue.configure_task(
-        name=RESUME_RUN,
-        queue=EVENTS_QUEUE,
-        lock=entity_lock(tenant_id, entity),
-        connection=conn,
+    return await defer_event_job(
+        queue, conn, task_name=RESUME_RUN, tenant_id=tenant_id, event_id=event_id, entity=entity
     )
-    job_id: int = await task.defer_async(tenant_id=tenant_id, event_id=str(event_id))
-    return job_id

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from functools import partial
 from typing import Any
 
@@ -16,7 +16,7 @@ from connectors.notify import post_notice
 from connectors.outbox import SmtpTarget, deliver_pending
 from graph.context import Notifier, no_notice
 from hitl.deadlines import escalate_due, expire_due
-from runtime.events import get_event
+from runtime.events import EventStatus, get_event
 from runtime.queue import (
     EVENTS_QUEUE,
     MAINTENANCE_QUEUE,
@@ -28,6 +28,7 @@ from runtime.settings import Settings
 from service.runner import EventRunner
 
 RUNNER_KEY = "event_runner"
+RunStep = Callable[..., Awaitable[EventStatus | None]]
 SEND_NOTICE = "send_notice"
 
 logger = logging.getLogger(__name__)
@@ -58,34 +59,23 @@ def register_tasks(
 ) -> None:
     """Register `process_event`, retried with exponential backoff up to `max_attempts` runs."""
     retries = max_attempts - 1
+    retry = RetryStrategy(max_attempts=retries, exponential_wait=2) if retries else False
 
-    @queue.task(
-        name=PROCESS_EVENT,
-        queue=EVENTS_QUEUE,
-        pass_context=True,
-        retry=RetryStrategy(max_attempts=retries, exponential_wait=2) if retries else False,
-    )
-    async def process_event(context: JobContext, *, tenant_id: str, event_id: str) -> None:
-        runner: EventRunner = context.additional_context[RUNNER_KEY]
-        await runner.run(
-            tenant_id=tenant_id,
-            event_id=uuid.UUID(event_id),
-            final_attempt=context.job.attempts >= retries,
-        )
+    def event_task(name: str, step: Callable[[EventRunner], RunStep]) -> None:
+        """An event job: `step` of the runner, told whether this is the last attempt."""
 
-    @queue.task(
-        name=RESUME_RUN,
-        queue=EVENTS_QUEUE,
-        pass_context=True,
-        retry=RetryStrategy(max_attempts=retries, exponential_wait=2) if retries else False,
-    )
-    async def resume_run(context: JobContext, *, tenant_id: str, event_id: str) -> None:
-        runner: EventRunner = context.additional_context[RUNNER_KEY]
-        await runner.resume(
-            tenant_id=tenant_id,
-            event_id=uuid.UUID(event_id),
-            final_attempt=context.job.attempts >= retries,
-        )
+        async def run_step(context: JobContext, *, tenant_id: str, event_id: str) -> None:
+            runner: EventRunner = context.additional_context[RUNNER_KEY]
+            await step(runner)(
+                tenant_id=tenant_id,
+                event_id=uuid.UUID(event_id),
+                final_attempt=context.job.attempts >= retries,
+            )
+
+        queue.task(name=name, queue=EVENTS_QUEUE, pass_context=True, retry=retry)(run_step)
+
+    event_task(PROCESS_EVENT, lambda runner: runner.run)
+    event_task(RESUME_RUN, lambda runner: runner.resume)
 
     @queue.periodic(cron="* * * * *", periodic_id="approval_deadlines")
     @queue.task(
