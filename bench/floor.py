@@ -22,7 +22,7 @@ from langgraph.types import Send
 
 from graph.routing import DOMAINS, EVENT_ROUTES, Route, domains_for, specialists_for
 from runtime.database import open_pool
-from service.runner import DURABILITY
+from service.runner import durability_for
 
 FLOOR_THREAD_PREFIX = "floor:"
 
@@ -153,7 +153,9 @@ async def run_floor(
             config: RunnableConfig = {"configurable": {"thread_id": thread_id}}
             async with gate:
                 started = time.perf_counter()
-                result = await graph.ainvoke({"event": event}, config, durability=DURABILITY)
+                result = await graph.ainvoke(
+                    {"event": event}, config, durability=durability_for("offline")
+                )
                 times.append(time.perf_counter() - started)
             expected = sum(
                 len(specialists_for(event["type"], d)) for d in domains_for(event["type"])

@@ -11,6 +11,7 @@ import procrastinate
 from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
 from langgraph.store.postgres.aio import AsyncPostgresStore
 
+from runtime.checkpoint import PooledPostgresSaver
 from runtime.database import Pool, database_url, open_pool
 from runtime.migrate import migrate
 from runtime.queue import build_queue_app
@@ -50,6 +51,6 @@ async def open_resources(
                     settings=settings,
                     pool=pool,
                     queue=queue,
-                    checkpointer=AsyncPostgresSaver(pool),
+                    checkpointer=PooledPostgresSaver(pool),
                     store=AsyncPostgresStore(pool),
                 )

@@ -15,7 +15,7 @@ from langgraph.types import Command
 from connectors.ingest import upsert_from_event
 from graph.context import Notifier, OpsContext, no_notice
 from graph.master import build_master_graph
-from graph.models import build_planner
+from graph.models import OFFLINE, build_planner
 from graph.state import EventData
 from hitl.approvals import attach_interrupt, mark_applied, ready_to_resume
 from hitl.policy import load_policy
@@ -34,11 +34,20 @@ logger = logging.getLogger(__name__)
 
 MasterGraph = CompiledStateGraph[Any, Any, Any, Any]
 
-# Each step's checkpoint is written before the next step starts. A model's tool call ids
-# exist only in the checkpoint of the step that planned them; with asynchronous writes a
-# crash could lose them, the model would plan again with new ids, and the ledger could not
-# recognize the repeat.
-DURABILITY: Literal["sync"] = "sync"
+Durability = Literal["sync", "exit"]
+
+
+def durability_for(model: str) -> Durability:
+    """How often a run's checkpoints are written.
+
+    With a model, every step's checkpoint is written before the next step starts: the
+    model's tool call ids exist only in the checkpoint of the step that planned them, and if
+    a crash lost them the model would plan again with new ids the ledger could not
+    recognize. Offline playbooks plan the same ids every time, so a run that crashes can
+    start over from its input (the ledger returns what already happened), and writing once
+    when the run stops or pauses is enough.
+    """
+    return "exit" if model == OFFLINE else "sync"
 
 
 def compile_master_graph(resources: Resources) -> MasterGraph:
@@ -82,6 +91,7 @@ class EventRunner:
         self.resources = resources
         self.graph = graph
         self.notify = notify
+        self.durability = durability_for(resources.settings.model)
         self.context = OpsContext(
             pool=resources.pool,
             policy=load_policy(resources.settings.policy_file),
@@ -128,7 +138,7 @@ class EventRunner:
                     Command(resume=decisions) if decisions else None,
                     config,
                     context=self.context,
-                    durability=DURABILITY,
+                    durability=self.durability,
                 )
             )
         async with pool.connection() as conn:
@@ -200,18 +210,24 @@ class EventRunner:
 
     async def _invoke(self, event: StoredEvent, config: RunnableConfig) -> dict[str, Any]:
         """Start the thread, resume it after a crash, or read it when it already finished."""
+        if event.attempts == 1:  # a first run: there is no earlier state to look at
+            return await self._start(event, config)
         snapshot = await self.graph.aget_state(config)
         if snapshot.next:
             result = await self.graph.ainvoke(
-                None, config, context=self.context, durability=DURABILITY
+                None, config, context=self.context, durability=self.durability
             )
         elif snapshot.values.get("summary") is not None:
             return dict(snapshot.values)
         else:
-            await self._mirror_into_store(event)
-            result = await self.graph.ainvoke(
-                {"event": event_data(event)}, config, context=self.context, durability=DURABILITY
-            )
+            return await self._start(event, config)
+        return dict(result)
+
+    async def _start(self, event: StoredEvent, config: RunnableConfig) -> dict[str, Any]:
+        await self._mirror_into_store(event)
+        result = await self.graph.ainvoke(
+            {"event": event_data(event)}, config, context=self.context, durability=self.durability
+        )
         return dict(result)
 
     async def _mirror_into_store(self, event: StoredEvent) -> None:
