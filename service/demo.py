@@ -78,10 +78,13 @@ SAMPLE_EVENTS: tuple[dict[str, Any], ...] = (
 WAIT_STATUSES = TERMINAL_STATUSES | {EventStatus.AWAITING_APPROVAL}
 
 
-async def demo_key(resources: Resources) -> str:
-    """A fresh operator key for the demo's own requests."""
+async def demo_key(resources: Resources, role: Role = Role.OPERATOR) -> str:
+    """A fresh key for the demo's own requests (or for its reviewer)."""
     _, secret = await create_key(
-        resources.pool, tenant_id="default", name=f"demo-{int(time.time())}", role=Role.OPERATOR
+        resources.pool,
+        tenant_id="default",
+        name=f"demo-{role.value}-{int(time.time())}",
+        role=role,
     )
     return secret
 

@@ -8,6 +8,7 @@ import logging
 import typer
 
 from connectors.seeding import seed_everything
+from runtime.apikeys import Role
 from runtime.resources import Resources
 from runtime.settings import Settings
 from service.app import build_service_app
@@ -38,7 +39,17 @@ async def run_demo(settings: Settings, *, exit_after: bool) -> int:
     typer.echo("")
     typer.echo(render_outcomes(views))
     typer.echo("")
-    settled = all(view["status"] == "done" for view in views)
+    waiting = [view for view in views if view["status"] == "awaiting_approval"]
+    settled = all(view["status"] in ("done", "awaiting_approval") for view in views)
+    if waiting:
+        reviewer = await demo_key(resources, Role.REVIEWER)
+        typer.echo(f"{len(waiting)} event waits for a reviewer (the high-value order). Decide it")
+        typer.echo(f"  in the inbox: {base_url}/inbox  (sign in with reviewer key {reviewer})")
+        typer.echo(
+            "  or: .venv/bin/opsgraph approvals list; "
+            ".venv/bin/opsgraph approvals decide ID --accept --key KEY"
+        )
+        typer.echo("")
     if exit_after:
         server.should_exit = True
         await task

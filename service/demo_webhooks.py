@@ -60,6 +60,9 @@ class DemoSenders:
                 "product_created", {"product": saleor_product(run), "issuedAt": now}
             ),
             self.shopify_delivery("products/update", shopify_product()),
+            self.saleor_delivery(
+                "order_created", {"order": high_value_order(run), "issuedAt": now}
+            ),
         ]
 
     def saleor_delivery(self, event: str, document: dict[str, Any]) -> Delivery:
@@ -150,4 +153,21 @@ def shopify_product() -> dict[str, Any]:
         "vendor": "Opsgraph Outfitters",
         "updated_at": datetime.now(UTC).isoformat(),
         "variants": [{"sku": "6469567736", "price": "47.84", "inventory_quantity": 0}],
+    }
+
+
+def high_value_order(run: str) -> dict[str, Any]:
+    """An order over the policy's 1,000 threshold: it waits for a reviewer before shipping."""
+    chair = {
+        "productSku": "8426249116",
+        "productName": "Office Chair",
+        "quantity": 3,
+        "unitPrice": {"gross": {"amount": 488.81, "currency": "USD"}},
+    }
+    return {
+        "id": f"W7000001-{run}",
+        "userEmail": "yusuf.rossi7301@example.com",
+        "user": {"id": "yusuf_rossi_9620", "email": "yusuf.rossi7301@example.com"},
+        "total": {"gross": {"amount": 1466.43, "currency": "USD"}},
+        "lines": [chair],
     }

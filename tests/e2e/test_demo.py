@@ -19,9 +19,11 @@ def test_demo_prints_a_done_event_in_every_domain(tmp_path: Path) -> None:
     end = lines.index("", header)
     rows = lines[header + 2 : end]
     events = [row for row in rows if row[: columns[0]].strip()]
-    assert len(events) == 5
-    assert all(row[columns[4] :].strip() == "done" for row in events), rows
-    domains = {row[columns[1] : columns[2]].strip() for row in rows}
+    assert len(events) == 6
+    statuses = [row[columns[4] :].strip() for row in events]
+    assert statuses == ["done"] * 5 + ["awaiting_approval"], rows
+    done_rows = rows[: rows.index(events[5])]
+    domains = {row[columns[1] : columns[2]].strip() for row in done_rows}
     assert domains == set(DOMAINS)
     senders = {row.split()[0].split("/")[0] for row in events}
     assert senders == {"saleor", "shopify", "crm"}
@@ -31,3 +33,5 @@ def test_demo_prints_a_done_event_in_every_domain(tmp_path: Path) -> None:
     assert "store: 500 users, 1000 orders, 50 products" in result.stdout
     assert "fraud_review: fraud risk" in result.stdout
     assert "invoicing: invoice INV-" in result.stdout
+    assert "1 event waits for a reviewer" in result.stdout
+    assert "/inbox" in result.stdout
