@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from psycopg_pool import PoolTimeout
 from pydantic import BaseModel, ValidationError
 
 from api.auth import require_role
@@ -122,4 +123,10 @@ async def decide_approval(
         )
     except DecisionError as exc:
         raise HTTPException(exc.status, detail=str(exc)) from exc
+    except PoolTimeout as exc:
+        raise HTTPException(
+            503,
+            detail="busy: the decision was not recorded, send it again",
+            headers={"Retry-After": "2"},
+        ) from exc
     return ApprovalView.of(approval)

@@ -11,8 +11,10 @@ from hitl.approvals import Approval, ApprovalStatus, get_approval, save_votes
 from hitl.audit import append_audit
 from hitl.decisions import DecisionError, DecisionIn, Voter, cast_vote
 from runtime.database import Pool
-from runtime.events import get_event
+from runtime.events import event_entity
 from runtime.queue import defer_resume_run
+
+CONNECTION_TIMEOUT_S = 5.0
 
 EditCheck = Callable[[str, Any], dict[str, Any]]
 """Validates edited arguments for a tool (raises ValueError) and returns them normalized."""
@@ -30,7 +32,7 @@ async def decide(
 ) -> tuple[Approval, bool]:
     """Apply a reviewer's decision; return the approval as it now stands and whether this
     repeated a decision already taken (then nothing new happened)."""
-    async with pool.connection() as conn, conn.transaction():
+    async with pool.connection(timeout=CONNECTION_TIMEOUT_S) as conn, conn.transaction():
         approval = await get_approval(conn, tenant_id=tenant_id, approval_id=approval_id, lock=True)
         if approval is None:
             raise DecisionError(404, f"no approval {approval_id}")
@@ -69,10 +71,10 @@ async def decide(
             address=voter.address,
         )
         if outcome.status is ApprovalStatus.DECIDED and approval.event_id is not None:
-            event = await get_event(pool, tenant_id=tenant_id, event_id=approval.event_id)
-            if event is not None and event.entity is not None:
+            entity = await event_entity(conn, tenant_id=tenant_id, event_id=approval.event_id)
+            if entity is not None:
                 await defer_resume_run(
-                    queue, conn, tenant_id=tenant_id, event_id=event.event_id, entity=event.entity
+                    queue, conn, tenant_id=tenant_id, event_id=approval.event_id, entity=entity
                 )
         updated = await get_approval(conn, tenant_id=tenant_id, approval_id=approval_id)
     if updated is None:

@@ -366,3 +366,14 @@ async def mark_stale(pool: Pool, event: StoredEvent, *, newer: uuid.UUID) -> Non
                 event.event_id,
             ),
         )
+
+
+async def event_entity(
+    conn: AsyncConnection[DictRow], *, tenant_id: str, event_id: uuid.UUID
+) -> str | None:
+    """The entity key of an event, read on the caller's connection (inside its transaction)."""
+    cursor = await conn.execute(
+        "SELECT entity FROM events WHERE tenant_id = %s AND event_id = %s", (tenant_id, event_id)
+    )
+    row = await cursor.fetchone()
+    return None if row is None else row["entity"]

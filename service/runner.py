@@ -132,7 +132,9 @@ class EventRunner:
         async with pool.connection() as conn:
             ready = await ready_to_resume(conn, tenant_id=tenant_id, event_id=event_id)
         decisions = {a.interrupt_id: a.decision for a in ready if a.interrupt_id in pending}
-        async with self._recording_failure(event, final_attempt):
+        async with self._recording_failure(
+            event, final_attempt, retry_status=EventStatus.AWAITING_APPROVAL
+        ):
             values = dict(
                 await self.graph.ainvoke(
                     Command(resume=decisions) if decisions else None,
@@ -149,12 +151,18 @@ class EventRunner:
 
     @asynccontextmanager
     async def _recording_failure(
-        self, event: StoredEvent, final_attempt: bool
+        self,
+        event: StoredEvent,
+        final_attempt: bool,
+        *,
+        retry_status: EventStatus = EventStatus.QUEUED,
     ) -> AsyncIterator[None]:
+        """Record a failed attempt: `failed` after the last one, else the status the retry
+        picks the event up from (`queued` for a run, `awaiting_approval` for a resume)."""
         try:
             yield
         except Exception as exc:
-            status = EventStatus.FAILED if final_attempt else EventStatus.QUEUED
+            status = EventStatus.FAILED if final_attempt else retry_status
             await record_outcome(
                 self.resources.pool,
                 tenant_id=event.tenant_id,

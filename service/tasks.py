@@ -16,7 +16,7 @@ from connectors.notify import post_notice
 from connectors.outbox import SmtpTarget, deliver_pending
 from graph.context import Notifier, no_notice
 from hitl.deadlines import escalate_due, expire_due
-from runtime.events import EventStatus, get_event
+from runtime.events import EventStatus, event_entity
 from runtime.queue import (
     EVENTS_QUEUE,
     MAINTENANCE_QUEUE,
@@ -152,18 +152,18 @@ async def apply_deadlines(runner: EventRunner) -> tuple[int, int]:
         escalated = await escalate_due(conn)
         expired = await expire_due(conn)
         for approval in expired:
-            event = None
-            if approval.event_id is not None:
-                event = await get_event(
-                    resources.pool, tenant_id=approval.tenant_id, event_id=approval.event_id
-                )
-            if event is not None and event.entity is not None:
+            if approval.event_id is None:
+                continue
+            entity = await event_entity(
+                conn, tenant_id=approval.tenant_id, event_id=approval.event_id
+            )
+            if entity is not None:
                 await defer_resume_run(
                     resources.queue,
                     conn,
                     tenant_id=approval.tenant_id,
-                    event_id=event.event_id,
-                    entity=event.entity,
+                    event_id=approval.event_id,
+                    entity=entity,
                 )
     for approval in escalated:
         await runner.notify(

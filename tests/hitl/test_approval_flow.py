@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 import httpx
+import pytest
 
 from hitl.audit import verify_audit
 from runtime.apikeys import Role
+from runtime.events import EventStatus
 from runtime.resources import Resources
 from service.runner import EventRunner, compile_master_graph
 from service.tasks import apply_deadlines
@@ -343,3 +346,42 @@ async def test_the_audit_trail_of_real_runs_verifies_and_names_a_tampered_row(
     broken = await verify_audit(resources.pool)
     assert not broken.ok
     assert broken.broken_at == ("default", target["seq"])
+
+
+async def test_a_failed_resume_attempt_is_retried_from_where_it_paused(
+    client: httpx.AsyncClient,
+    operator_headers: dict[str, str],
+    reviewer_headers: dict[str, str],
+    resources: Resources,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    event_id = await post_order(
+        client, operator_headers, "#W1000003", {**HIGH_VALUE, "order_id": "#W1000003", "lines": []}
+    )
+    await drain_queue(resources)
+    (approval,) = await approval_of(client, reviewer_headers, event_id)
+    async with resources.pool.connection() as conn:
+        await conn.execute("DELETE FROM procrastinate_jobs WHERE status = 'todo'")
+    await client.post(
+        f"/approvals/{approval['approval_id']}/decision",
+        json={"type": "accept"},
+        headers=reviewer_headers,
+    )
+    runner = EventRunner(resources, compile_master_graph(resources))
+    real = runner.graph.ainvoke
+    failures = iter([RuntimeError("database hiccup")])
+
+    async def flaky(*args: Any, **kwargs: Any) -> Any:
+        for failure in failures:
+            raise failure
+        return await real(*args, **kwargs)
+
+    monkeypatch.setattr(runner.graph, "ainvoke", flaky)
+    with pytest.raises(RuntimeError, match="hiccup"):
+        await runner.resume(tenant_id="default", event_id=uuid.UUID(event_id), final_attempt=False)
+    view = (await client.get(f"/events/{event_id}", headers=operator_headers)).json()
+    assert view["status"] == "awaiting_approval", "the retry must find the event paused"
+
+    assert await runner.resume(tenant_id="default", event_id=uuid.UUID(event_id)) == (
+        EventStatus.DONE
+    )
