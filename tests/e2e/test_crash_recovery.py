@@ -139,3 +139,91 @@ async def test_killed_worker_mid_event_is_finished_by_the_next_one_exactly_once(
         resources, "SELECT subject FROM email_outbox WHERE recipient = %s", PENDING_ORDER["email"]
     )
     assert [m["subject"] for m in mail] == ["Your order #W9962383 is on its way"]
+
+
+async def test_offline_worker_killed_mid_event_finishes_with_each_effect_once(
+    client: httpx.AsyncClient,
+    operator_headers: dict[str, str],
+    resources: Resources,
+    database_url: str,
+    tmp_path: Path,
+) -> None:
+    """The default planner. The CRM domain's write is held back by a row lock the test
+    holds, so the e-commerce side effects are done while the event is not; the worker is
+    killed there. Offline runs checkpoint when they stop, so the next worker starts the
+    event over: the ledger must turn every repeat into a read."""
+    env = opsgraph_env(tmp_path / "data", database_url=database_url)
+    env |= {"OPSGRAPH_WORKER_HEARTBEAT_S": "0.5", "OPSGRAPH_STALLED_AFTER_S": "2"}
+    customer = "yusuf_rossi_9620"
+    order = {
+        **PENDING_ORDER,
+        "order_id": "#W6247578",
+        "email": "yusuf.rossi7301@example.com",
+        "customer": {"id": customer},
+        "total": 53.27,
+        "lines": [{"sku": "3799046073", "name": "T-Shirt", "quantity": 1, "unit_price": 53.27}],
+    }
+    async with resources.pool.connection() as conn:
+        await conn.execute(
+            "INSERT INTO store_customer_profiles (tenant_id, customer_ref, segment,"
+            " lifetime_value, order_count) VALUES ('default', %s, 'new', 0, 0)",
+            (customer,),
+        )
+    answer = await client.post(
+        "/events",
+        json={"type": "order.created", "entity": "order:#W6247578", "payload": order},
+        headers=operator_headers,
+    )
+    event_id = answer.json()["event_id"]
+    thread = f"event:{event_id}"
+    ledger_sql = "SELECT tool_name FROM tool_ledger WHERE thread_id = %s"
+    log = tmp_path / "worker.log"
+
+    async with resources.pool.connection() as holder, holder.transaction():
+        await holder.execute(
+            "SELECT 1 FROM store_customer_profiles WHERE customer_ref = %s FOR UPDATE",
+            (customer,),
+        )
+        first = start_worker(env, log)
+        try:
+
+            async def ecommerce_effects_done() -> bool:
+                done = {r["tool_name"] for r in await rows(resources, ledger_sql, thread)}
+                return set(EFFECTS) <= done
+
+            await wait_for(ecommerce_effects_done, timeout_s=60, what="the e-commerce effects")
+        finally:
+            os.kill(first.pid, signal.SIGKILL)
+            first.wait(timeout=10)
+    (status,) = await rows(resources, "SELECT status FROM events WHERE event_id = %s", event_id)
+    assert status["status"] == "running", "the event finished before the worker was killed"
+
+    await asyncio.sleep(2.5)
+    second = start_worker(env, log)
+    try:
+
+        async def finished() -> bool:
+            found = await rows(resources, "SELECT status FROM events WHERE event_id = %s", event_id)
+            return found[0]["status"] in ("done", "failed")
+
+        await wait_for(finished, timeout_s=90, what="the event to finish after the restart")
+    finally:
+        second.send_signal(signal.SIGINT)
+        second.wait(timeout=30)
+
+    (event,) = await rows(resources, "SELECT status FROM events WHERE event_id = %s", event_id)
+    assert event["status"] == "done", log.read_text()[-3000:]
+    names = [r["tool_name"] for r in await rows(resources, ledger_sql, thread)]
+    for effect in (*EFFECTS, "update_customer_profile"):
+        assert names.count(effect) == 1, names
+    (doc,) = await rows(resources, "SELECT doc FROM store_orders WHERE order_id = %s", "#W6247578")
+    assert len(doc["doc"]["fulfillments"]) == 1
+    assert await rows(
+        resources, "SELECT reserved FROM store_stock WHERE item_id = %s", "3799046073"
+    ) == [{"reserved": 0}]
+    mail = await rows(
+        resources,
+        "SELECT subject FROM email_outbox WHERE recipient = %s",
+        "yusuf.rossi7301@example.com",
+    )
+    assert [m["subject"] for m in mail].count("Your order #W6247578 is on its way") == 1
