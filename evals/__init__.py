@@ -1,0 +1,1 @@
+"""The offline eval harness. Not built yet: a later issue."""

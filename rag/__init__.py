@@ -1,0 +1,1 @@
+"""The knowledge base (pgvector + full text). Not built yet: a later issue."""
