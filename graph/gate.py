@@ -113,6 +113,9 @@ async def gate(
         ),
         "approval_id": approval_id,
     }
+    location = where(runtime)
+    if location:
+        payload["domain"], payload["specialist"] = location["domain"], location["specialist"]
     await record(
         context,
         state,
@@ -139,6 +142,14 @@ async def gate(
         round_=round_,
         requirement=requirement,
     )
+
+
+def where(runtime: ToolRuntime) -> dict[str, str]:
+    """The domain and specialist a tool call runs in, from its checkpoint namespace
+    (`<domain>:<task>|<specialist>:<task>|...`)."""
+    namespace = str(runtime.config.get("configurable", {}).get("checkpoint_ns", ""))
+    names = [part.split(":", 1)[0] for part in namespace.split("|") if part]
+    return {"domain": names[0], "specialist": names[1]} if len(names) >= 2 else {}
 
 
 def approval_id_for(thread_id: str, call_id: str, round_: int) -> str:

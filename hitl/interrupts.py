@@ -25,6 +25,8 @@ class HumanInterrupt(TypedDict):
     config: HumanInterruptConfig
     description: str
     approval_id: str
+    domain: NotRequired[str]
+    specialist: NotRequired[str]
 
 
 ResponseType = Literal["accept", "edit", "response", "ignore"]

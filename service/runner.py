@@ -82,6 +82,25 @@ def event_data(event: StoredEvent) -> EventData:
     }
 
 
+def waiting_entry(interrupt: dict[str, Any]) -> dict[str, Any]:
+    """A timeline entry for a specialist paused at an approval."""
+    proposed = interrupt["action_request"]
+    return {
+        "domain": interrupt.get("domain", "?"),
+        "specialist": interrupt.get("specialist", "?"),
+        "tool_calls": [
+            {
+                "id": interrupt["approval_id"],
+                "name": proposed["action"],
+                "args": proposed["args"],
+                "result": None,
+                "status": "awaiting_approval",
+            }
+        ],
+        "summary": f"waiting for approval {interrupt['approval_id']}",
+    }
+
+
 class EventRunner:
     """What a worker needs to run events: the compiled graph, the pool and the run context."""
 
@@ -179,6 +198,7 @@ class EventRunner:
     ) -> EventStatus:
         """Record where the run got to; a pause links its interrupts to their approvals."""
         snapshot = await self.graph.aget_state(config)
+        waiting: list[dict[str, Any]] = []
         if snapshot.interrupts:
             status = EventStatus.AWAITING_APPROVAL
             async with self.resources.pool.connection() as conn:
@@ -191,6 +211,7 @@ class EventRunner:
                             approval_id=approval_id,
                             interrupt_id=item.id,
                         )
+                        waiting.append(waiting_entry(item.value))
         elif not values.get("domains"):
             status = EventStatus.SKIPPED
         else:
@@ -201,7 +222,10 @@ class EventRunner:
             event_id=event.event_id,
             status=status,
             domains=list(values.get("domains") or snapshot.values.get("domains") or []),
-            timeline=list(values.get("outcomes") or snapshot.values.get("outcomes") or []),
+            timeline=[
+                *(values.get("outcomes") or snapshot.values.get("outcomes") or []),
+                *waiting,
+            ],
             summary=values.get("summary"),
         )
         logger.info("event %s %s: %s", event.event_id, status.value, values.get("summary", ""))

@@ -42,6 +42,9 @@ async def test_high_value_order_pauses_then_accept_completes_it(
     await drain_queue(resources)
     view = (await client.get(f"/events/{event_id}", headers=operator_headers)).json()
     assert view["status"] == "awaiting_approval", view
+    (paused,) = [o for o in view["timeline"] if o["tool_calls"][0]["status"] == "awaiting_approval"]
+    assert (paused["domain"], paused["specialist"]) == ("ecommerce", "order_fulfillment")
+    assert paused["tool_calls"][0]["name"] == "create_fulfillment"
 
     pending = (await client.get("/approvals?status=pending", headers=reviewer_headers)).json()
     (approval,) = [a for a in pending if a["event_id"] == event_id]
