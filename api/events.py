@@ -91,6 +91,7 @@ async def create_event(
                 event_id=event_id,
                 status=EventStatus.QUEUED,
                 job_id=job_id,
+                requested_by=key.key_id,
             )
     except (psycopg.OperationalError, PoolTimeout) as exc:
         logger.warning("event not stored: %s", type(exc).__name__)

@@ -31,14 +31,26 @@ ON_REJECT: Mapping[str, Undo] = {
 
 
 async def compensate(
-    context: OpsContext, *, tenant_id: str, thread_id: str, rejected: str, args: dict[str, Any]
+    context: OpsContext,
+    *,
+    tenant_id: str,
+    thread_id: str,
+    call_id: str,
+    rejected: str,
+    args: dict[str, Any],
+    proposed: str,
 ) -> list[dict[str, Any]]:
-    """Undo the thread's reversible effects, each once (through the ledger); return them."""
+    """Undo the thread's reversible effects, each once (through the ledger); return them.
+
+    `ON_REJECT` applies only when the reviewer rejected the call itself: rejecting a
+    different action the policy proposed instead (say, cancelling a suspicious order)
+    means "not that", not "cancel".
+    """
     done: list[dict[str, Any]] = []
     plan: list[tuple[str, str, dict[str, Any]]] = []
-    if rejected in ON_REJECT:
+    if rejected in ON_REJECT and proposed == rejected:
         tool, make = ON_REJECT[rejected]
-        plan.append((f"compensate/{rejected}", tool, make(args)))
+        plan.append((f"compensate/{call_id}", tool, make(args)))
     for entry in await ledger_entries(context.pool, tenant_id=tenant_id, thread_id=thread_id):
         if entry["tool_name"] in COMPENSATIONS:
             tool, make = COMPENSATIONS[entry["tool_name"]]

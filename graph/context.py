@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -28,4 +29,5 @@ class OpsContext:
     policy: Policy = field(default_factory=load_policy)
     gated: bool = True
     notify: Notifier = no_notice
-    requested_by: str | None = None
+    requested_by: uuid.UUID | None = None
+    """The key that sent the event: it may not approve what its event asks for."""

@@ -18,7 +18,7 @@ from langgraph.types import interrupt
 
 from connectors.orders import get_order, order_total
 from graph.context import OpsContext
-from hitl.approvals import raise_approval
+from hitl.approvals import get_approval, raise_approval
 from hitl.audit import append_audit
 from hitl.interrupts import FULL_CONFIG, ActionRequest, HumanInterrupt, HumanResponse, describe
 from hitl.policy import Requirement
@@ -45,6 +45,16 @@ def prior_result(state: dict[str, Any], specialist: str, tool: str) -> Any:
     return None
 
 
+def same_order_total(payload: dict[str, Any], order_id: str) -> float:
+    """The event's own total, when the call is about the event's own order (else 0)."""
+    if str(payload.get("order_id") or "") != order_id:
+        return 0.0
+    try:
+        return float(payload.get("total") or 0)
+    except (TypeError, ValueError):
+        return 0.0
+
+
 async def facts_for(
     context: OpsContext, tenant_id: str, tool: str, args: dict[str, Any], state: dict[str, Any]
 ) -> tuple[dict[str, Any], list[str]]:
@@ -58,7 +68,7 @@ async def facts_for(
             order = await get_order(conn, tenant_id=tenant_id, order_id=str(order_id))
         facts["order_id"] = order_id
         if order is not None:
-            total = float(payload.get("total") or order_total(order))
+            total = max(order_total(order), same_order_total(payload, str(order_id)))
             facts |= {"order_total": round(total, 2), "disputed": bool(order.get("disputed"))}
             items = ", ".join(f"{i['name']} ({i['price']:.2f})" for i in order["items"][:8])
             lines.append(f"order {order_id} ({order['status']}): {items or 'no items'}")
@@ -90,9 +100,30 @@ async def gate(
     tool: str,
     args: dict[str, Any],
     round_: int = 0,
-    approved: Requirement | None = None,
+    approved: Approved | None = None,
 ) -> Verdict:
-    """Let the call through, or pause for a decision and turn it into a verdict."""
+    """Let the call through, or pause for a decision and turn it into a verdict.
+
+    Once an approval exists for this call, it is what counts: on resume the call is not
+    judged again against facts or a policy that may have changed since the reviewer saw
+    it (a rejected refund must not run because its order stopped being disputed).
+    """
+    approval_id = approval_id_for(thread_id, call_id, round_)
+    async with context.pool.connection() as conn:
+        raised = await get_approval(conn, tenant_id=tenant_id, approval_id=approval_id)
+    if raised is not None:
+        response: HumanResponse = interrupt(raised.payload)
+        return await follow(
+            runtime,
+            context,
+            response,
+            ActionRequest(**raised.proposed),  # type: ignore[typeddict-item]
+            tenant_id=tenant_id,
+            thread_id=thread_id,
+            call_id=call_id,
+            round_=round_,
+            approved=Approved([r["id"] for r in raised.rules], raised.required_approvers),
+        )
     state = runtime.state if isinstance(runtime.state, dict) else {}
     facts, lines = await facts_for(context, tenant_id, tool, args, state)
     requirement = context.policy.evaluate(tool, facts)
@@ -103,7 +134,6 @@ async def gate(
         if requirement.proposal
         else {"action": tool, "args": args}
     )
-    approval_id = approval_id_for(thread_id, call_id, round_)
     rules = [{"id": r.id, "description": r.description} for r in requirement.rules]
     payload: HumanInterrupt = {
         "action_request": proposed,
@@ -130,7 +160,7 @@ async def gate(
         requirement=requirement,
         payload=payload,
     )
-    response: HumanResponse = interrupt(payload)
+    response = interrupt(payload)
     return await follow(
         runtime,
         context,
@@ -140,7 +170,7 @@ async def gate(
         thread_id=thread_id,
         call_id=call_id,
         round_=round_,
-        requirement=requirement,
+        approved=Approved(requirement.rule_ids, requirement.approvers),
     )
 
 
@@ -158,7 +188,15 @@ def approval_id_for(thread_id: str, call_id: str, round_: int) -> str:
     return f"apr_{digest[:20]}"
 
 
-def covered(requirement: Requirement, approved: Requirement | None) -> bool:
+@dataclass(frozen=True)
+class Approved:
+    """What a decided approval covered: the rules and how many approvers."""
+
+    rule_ids: list[str]
+    approvers: int
+
+
+def covered(requirement: Requirement, approved: Approved | None) -> bool:
     """An edit needs no new approval when what it requires was already approved."""
     return approved is not None and (
         set(requirement.rule_ids) <= set(approved.rule_ids)
@@ -243,7 +281,7 @@ async def follow(
     thread_id: str,
     call_id: str,
     round_: int,
-    requirement: Requirement,
+    approved: Approved,
 ) -> Verdict:
     kind = response.get("type")
     if kind == "accept":
@@ -262,7 +300,7 @@ async def follow(
             tool=action,
             args=args,
             round_=round_ + 1,
-            approved=requirement,
+            approved=approved,
         )
     if kind == "response":
         note = str(response.get("args") or "")

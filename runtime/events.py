@@ -105,12 +105,13 @@ class StoredEvent(BaseModel):
     summary: str | None
     error: str | None
     run: int
+    requested_by: uuid.UUID | None = None
 
 
 SELECT_COLUMNS = """
     event_id, tenant_id, source, source_event, type, entity, payload, status, status_reason,
     attempts, received_at, occurred_at, started_at, finished_at, domains, timeline, summary,
-    error, run
+    error, run, requested_by
 """
 
 
@@ -123,13 +124,14 @@ async def insert_event(
     event_id: uuid.UUID,
     status: EventStatus,
     job_id: int | None = None,
+    requested_by: uuid.UUID | None = None,
 ) -> None:
     """Insert an inbox row; the caller owns the transaction (the job is deferred in it too)."""
     await conn.execute(
         """
         INSERT INTO events (tenant_id, event_id, source, type, entity, payload, status, job_id,
-                            occurred_at)
-        VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)
+                            occurred_at, requested_by)
+        VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
         """,
         (
             tenant_id,
@@ -141,6 +143,7 @@ async def insert_event(
             status.value,
             job_id,
             event.occurred_at or datetime.now(UTC),
+            requested_by,
         ),
     )
 
@@ -330,9 +333,12 @@ async def insert_delivery(
     return await cursor.fetchone() is not None
 
 
-async def set_job(conn: AsyncConnection[DictRow], *, event_id: uuid.UUID, job_id: int) -> None:
+async def set_job(
+    conn: AsyncConnection[DictRow], *, tenant_id: str, event_id: uuid.UUID, job_id: int
+) -> None:
     await conn.execute(
-        "UPDATE events SET job_id = %s, status = 'queued' WHERE event_id = %s", (job_id, event_id)
+        "UPDATE events SET job_id = %s, status = 'queued' WHERE tenant_id = %s AND event_id = %s",
+        (job_id, tenant_id, event_id),
     )
 
 

@@ -77,7 +77,7 @@ async def replay_event(
         job_id = await defer_process_event(
             queue, conn, tenant_id=tenant_id, event_id=event_id, entity=row["entity"]
         )
-        await set_job(conn, event_id=event_id, job_id=job_id)
+        await set_job(conn, tenant_id=tenant_id, event_id=event_id, job_id=job_id)
     return Replayed(event_id=event_id, previous_status=status, run=run, job_id=job_id)
 
 

@@ -6,6 +6,7 @@ import logging
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import replace
 from typing import Any, Literal
 
 from langchain_core.runnables import RunnableConfig
@@ -158,7 +159,7 @@ class EventRunner:
                 await self.graph.ainvoke(
                     Command(resume=decisions) if decisions else None,
                     config,
-                    context=self.context,
+                    context=self.context_for(event),
                     durability=self.durability,
                 )
             )
@@ -167,6 +168,10 @@ class EventRunner:
                 conn, tenant_id=tenant_id, approval_ids=[a.approval_id for a in ready]
             )
         return await self._finish(event, config, values)
+
+    def context_for(self, event: StoredEvent) -> OpsContext:
+        """The run context, with who sent the event (they may not approve its actions)."""
+        return replace(self.context, requested_by=event.requested_by)
 
     @asynccontextmanager
     async def _recording_failure(
@@ -247,7 +252,7 @@ class EventRunner:
         snapshot = await self.graph.aget_state(config)
         if snapshot.next:
             result = await self.graph.ainvoke(
-                None, config, context=self.context, durability=self.durability
+                None, config, context=self.context_for(event), durability=self.durability
             )
         elif snapshot.values.get("summary") is not None:
             return dict(snapshot.values)
@@ -258,7 +263,10 @@ class EventRunner:
     async def _start(self, event: StoredEvent, config: RunnableConfig) -> dict[str, Any]:
         await self._mirror_into_store(event)
         result = await self.graph.ainvoke(
-            {"event": event_data(event)}, config, context=self.context, durability=self.durability
+            {"event": event_data(event)},
+            config,
+            context=self.context_for(event),
+            durability=self.durability,
         )
         return dict(result)
 

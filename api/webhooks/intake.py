@@ -58,13 +58,14 @@ async def ingest(
     stored_headers = redact_headers(headers)
     try:
         document = json.loads(raw)
-    except ValueError:
+    except (ValueError, RecursionError):
         return await reject(
             resources, config, source, raw, stored_headers, "body is not valid JSON"
         )
     try:
         normalized = normalize(document)
-    except (ValueError, TypeError) as exc:  # MalformedPayload and bad field values alike
+    except (ValueError, TypeError, ArithmeticError, RecursionError) as exc:
+        # MalformedPayload, and field values no sane sender sends (1e20 timestamps...)
         return await reject(resources, config, source, raw, stored_headers, str(exc))
     delivery = Delivery(
         tenant_id=config.tenant_id,
@@ -81,7 +82,10 @@ async def ingest(
         occurred_at=normalized.occurred_at,
         registry_version=REGISTRY_VERSION,
     )
-    outcome = await store(resources, delivery, defer=normalized.type is not None)
+    try:
+        outcome = await store(resources, delivery, defer=normalized.type is not None)
+    except Unstorable as exc:
+        return await reject(resources, config, source, raw, stored_headers, str(exc))
     if outcome is None:
         return unavailable()
     event_id, inserted = outcome
@@ -121,6 +125,11 @@ async def reject(
         {"detail": f"malformed payload: {reason}", "event_id": str(outcome[0])},
         status_code=status.HTTP_400_BAD_REQUEST,
     )
+
+
+class Unstorable(Exception):
+    """PostgreSQL refuses the payload's content itself (a NUL character in JSON text):
+    retrying cannot help, so the delivery is kept as rejected instead of answered 503."""
 
 
 class DuplicateDelivery(Exception):
@@ -165,6 +174,8 @@ async def store(
                 if first is None:
                     raise RuntimeError("dedupe conflict without a stored event") from None
                 return first, False
+    except psycopg.DataError as exc:
+        raise Unstorable(f"payload cannot be stored: {type(exc).__name__}") from exc
     except STORE_FAILURES as exc:
         logger.warning("%s delivery not stored: %s", delivery.source, type(exc).__name__)
         return None

@@ -72,7 +72,13 @@ def effect_tool(
             if verdict.refusal is not None:
                 if verdict.rejected:
                     await compensate(
-                        context, tenant_id=tenant_id, thread_id=thread_id, rejected=name, args=args
+                        context,
+                        tenant_id=tenant_id,
+                        thread_id=thread_id,
+                        call_id=call_id,
+                        rejected=name,
+                        args=args,
+                        proposed=verdict.action,
                     )
                 return verdict.refusal
             action, args = verdict.action, verdict.args

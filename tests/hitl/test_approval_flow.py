@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from typing import Any
 
@@ -388,3 +389,92 @@ async def test_a_failed_resume_attempt_is_retried_from_where_it_paused(
     assert await runner.resume(tenant_id="default", event_id=uuid.UUID(event_id)) == (
         EventStatus.DONE
     )
+
+
+async def test_a_decision_holds_even_if_the_facts_change_before_the_resume(
+    client: httpx.AsyncClient,
+    operator_headers: dict[str, str],
+    reviewer_headers: dict[str, str],
+    resources: Resources,
+) -> None:
+    """A rejected refund on a disputed order stays rejected after the dispute is cleared."""
+
+    async def set_disputed(value: bool) -> None:
+        async with resources.pool.connection() as conn:
+            await conn.execute(
+                "UPDATE store_orders SET doc = (jsonb_set(doc::jsonb, '{disputed}', %s))::json"
+                " WHERE order_id = '#W2611340'",
+                (json.dumps(value),),
+            )
+
+    await set_disputed(True)
+    answer = await client.post(
+        "/events",
+        json={
+            "type": "refund.created",
+            "entity": "order:#W2611340",
+            "payload": {"order_id": "#W2611340", "amount": 50},
+        },
+        headers=operator_headers,
+    )
+    event_id = answer.json()["event_id"]
+    await drain_queue(resources)
+    (approval,) = await approval_of(client, reviewer_headers, event_id)
+    assert [r["id"] for r in approval["rules"]] == ["disputed_refund"]
+    await client.post(
+        f"/approvals/{approval['approval_id']}/decision",
+        json={"type": "ignore"},
+        headers=reviewer_headers,
+    )
+    await set_disputed(False)
+    await drain_queue(resources)
+
+    (doc,) = await rows(resources, "SELECT doc FROM store_orders WHERE order_id = %s", "#W2611340")
+    assert all(p["transaction_type"] == "payment" for p in doc["doc"]["payment_history"])
+
+
+async def test_rejecting_a_proposed_cancellation_does_not_cancel(
+    client: httpx.AsyncClient,
+    operator_headers: dict[str, str],
+    reviewer_headers: dict[str, str],
+    resources: Resources,
+) -> None:
+    risky = {
+        **HIGH_VALUE,
+        "order_id": "#W1000004",
+        "lines": [],
+        "total": 300.0,
+        "customer": {"order_count": 0, "account_age_days": 0},
+        "billing_address": {"country": "US"},
+        "shipping_address": {"country": "RU"},
+        "orders_last_24h": 5,
+        "payment_method": "crypto",
+    }
+    event_id = await post_order(client, operator_headers, "#W1000004", risky)
+    await drain_queue(resources)
+    (approval,) = await approval_of(client, reviewer_headers, event_id)
+    assert approval["proposed"]["action"] == "cancel_order"
+    await client.post(
+        f"/approvals/{approval['approval_id']}/decision",
+        json={"type": "ignore", "comment": "not fraud, do not cancel"},
+        headers=reviewer_headers,
+    )
+    await drain_queue(resources)
+    (doc,) = await rows(resources, "SELECT doc FROM store_orders WHERE order_id = %s", "#W1000004")
+    assert doc["doc"]["status"] == "pending"
+
+
+async def test_the_key_that_sent_an_event_cannot_approve_its_action(
+    client: httpx.AsyncClient, resources: Resources
+) -> None:
+    admin = {"Authorization": f"Bearer {await make_key(resources, Role.ADMIN)}"}
+    event_id = await post_order(
+        client, admin, "#W1000005", {**HIGH_VALUE, "order_id": "#W1000005", "lines": []}
+    )
+    await drain_queue(resources)
+    (approval,) = await approval_of(client, admin, event_id)
+    own = await client.post(
+        f"/approvals/{approval['approval_id']}/decision", json={"type": "accept"}, headers=admin
+    )
+    assert own.status_code == 403
+    assert "requested this action" in own.json()["detail"]
