@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
+
+from psycopg import AsyncConnection
+from psycopg.rows import DictRow
 
 from connectors.ledger import LedgerKey, ledger_entries
 from graph.context import OpsContext
@@ -55,18 +58,32 @@ async def compensate(
         if entry["tool_name"] in COMPENSATIONS:
             tool, make = COMPENSATIONS[entry["tool_name"]]
             plan.append((f"compensate/{entry['tool_call_id']}", tool, make(entry["args"])))
-    for call_id, tool, tool_args in plan:
-        key = LedgerKey(tenant_id, thread_id, call_id)
-        result = await run_effect(context.pool, key, tool, tool_args)
+    for key_id, tool, tool_args in plan:
+        result = await run_effect(
+            context.pool,
+            LedgerKey(tenant_id, thread_id, key_id),
+            tool,
+            tool_args,
+            also=audit_compensation(tenant_id, f"{thread_id}/{key_id}", tool, tool_args, rejected),
+        )
         done.append({"tool": tool, "args": tool_args, "result": result})
-        async with context.pool.connection() as conn:
-            await append_audit(
-                conn,
-                tenant_id=tenant_id,
-                actor="policy",
-                action="compensation",
-                subject=f"{thread_id}/{call_id}",
-                details={"tool": tool, "args": tool_args, "rejected": rejected},
-            )
         logger.info("compensated %s with %s(%s)", rejected, tool, tool_args)
     return done
+
+
+def audit_compensation(
+    tenant_id: str, subject: str, tool: str, args: dict[str, Any], rejected: str
+) -> Callable[[AsyncConnection[DictRow]], Awaitable[None]]:
+    """The audit entry, written in the compensation's own ledger transaction (so once)."""
+
+    async def write(conn: AsyncConnection[DictRow]) -> None:
+        await append_audit(
+            conn,
+            tenant_id=tenant_id,
+            actor="policy",
+            action="compensation",
+            subject=subject,
+            details={"tool": tool, "args": args, "rejected": rejected},
+        )
+
+    return write

@@ -67,7 +67,8 @@ class ChatModelPlanner:
         event: EventData,  # noqa: ARG002 - the model reads the event from the messages
         messages: Sequence[AnyMessage],
     ) -> AIMessage:
-        bound = self.model.bind_tools(list(specialist.tools))
+        # One call per turn: gated calls pause one at a time, in the order they were planned.
+        bound = self.model.bind_tools(list(specialist.tools), parallel_tool_calls=False)
         reply = await bound.ainvoke(list(messages))
         if not isinstance(reply, AIMessage):
             raise TypeError(f"model answered with {type(reply).__name__}, not an AI message")

@@ -6,6 +6,8 @@ import uuid
 from dataclasses import dataclass
 
 import procrastinate
+from psycopg import AsyncConnection
+from psycopg.rows import DictRow
 
 from runtime.database import Pool
 from runtime.events import EventStatus, set_job
@@ -55,7 +57,7 @@ async def replay_event(
         if row is None:
             raise EventNotFound(f"no event {event_id} for tenant {tenant_id!r}")
         status = EventStatus(row["status"])
-        if status in IN_FLIGHT:
+        if status in IN_FLIGHT and await has_live_job(conn, event_id):
             raise ReplayRefused(f"event {event_id} is {status.value}; it is already on its way")
         if status in NOT_RUNNABLE or row["entity"] is None:
             raise ReplayRefused(f"event {event_id} is {status.value}; it has nothing to run")
@@ -90,3 +92,14 @@ async def event_ids_with_status(
             (tenant_id, status.value),
         )
         return [uuid.UUID(str(row["event_id"])) for row in await cursor.fetchall()]
+
+
+async def has_live_job(conn: AsyncConnection[DictRow], event_id: uuid.UUID) -> bool:
+    """Whether a job for the event is waiting or running (else an in-flight status is left
+    over from a run that could not record its end, and a replay may take over)."""
+    cursor = await conn.execute(
+        "SELECT 1 FROM procrastinate_jobs WHERE args->>'event_id' = %s"
+        " AND status IN ('todo', 'doing') LIMIT 1",
+        (str(event_id),),
+    )
+    return await cursor.fetchone() is not None

@@ -12,8 +12,11 @@ from typing import Any, Literal
 from langchain_core.runnables import RunnableConfig
 from langgraph.graph.state import CompiledStateGraph
 from langgraph.types import Command
+from psycopg import AsyncConnection
+from psycopg.rows import DictRow
 
 from connectors.ingest import upsert_from_event
+from connectors.ledger import LedgerKey, run_once
 from graph.context import Notifier, OpsContext, no_notice
 from graph.master import build_master_graph
 from graph.models import OFFLINE, build_planner
@@ -29,6 +32,7 @@ from runtime.events import (
     newer_processed_event,
     record_outcome,
 )
+from runtime.queue import defer_resume_run
 from runtime.resources import Resources
 
 logger = logging.getLogger(__name__)
@@ -123,51 +127,81 @@ class EventRunner:
     ) -> EventStatus | None:
         """Run (or resume after a crash) the event's thread; None when already finished."""
         pool = self.resources.pool
-        event = await mark_running(pool, tenant_id=tenant_id, event_id=event_id)
-        if event is None:
-            logger.info("event %s already finished; nothing to do", event_id)
-            return None
-        newer = await newer_processed_event(pool, event)
-        if newer is not None:
-            await mark_stale(pool, event, newer=newer)
-            logger.info("event %s is stale: %s already processed a later state", event_id, newer)
-            return EventStatus.STALE
-        config = thread_config(event_id, event.run)
-        async with self._recording_failure(event, final_attempt):
-            values = await self._invoke(event, config)
-        return await self._finish(event, config, values)
+        async with self._exclusive(tenant_id, event_id):
+            event = await mark_running(pool, tenant_id=tenant_id, event_id=event_id)
+            if event is None:
+                logger.info("event %s already finished; nothing to do", event_id)
+                return None
+            async with self._recording_failure(event, final_attempt):
+                newer = await newer_processed_event(pool, event)
+                if newer is not None:
+                    await mark_stale(pool, event, newer=newer)
+                    logger.info("event %s is stale: %s processed a later state", event_id, newer)
+                    return EventStatus.STALE
+                config = thread_config(event_id, event.run)
+                values = await self._invoke(event, config)
+                return await self._finish(event, config, values)
 
     async def resume(
         self, *, tenant_id: str, event_id: uuid.UUID, final_attempt: bool = True
     ) -> EventStatus | None:
         """Continue a paused event with the decisions taken on its approvals."""
         pool = self.resources.pool
-        event = await mark_resuming(pool, tenant_id=tenant_id, event_id=event_id)
-        if event is None:
-            logger.info("event %s is not waiting for approval; nothing to resume", event_id)
-            return None
-        config = thread_config(event_id, event.run)
-        snapshot = await self.graph.aget_state(config)
-        pending = {item.id for item in snapshot.interrupts}
-        async with pool.connection() as conn:
-            ready = await ready_to_resume(conn, tenant_id=tenant_id, event_id=event_id)
-        decisions = {a.interrupt_id: a.decision for a in ready if a.interrupt_id in pending}
-        async with self._recording_failure(
-            event, final_attempt, retry_status=EventStatus.AWAITING_APPROVAL
-        ):
-            values = dict(
-                await self.graph.ainvoke(
-                    Command(resume=decisions) if decisions else None,
-                    config,
-                    context=self.context_for(event),
-                    durability=self.durability,
+        async with self._exclusive(tenant_id, event_id):
+            event = await mark_resuming(pool, tenant_id=tenant_id, event_id=event_id)
+            if event is None:
+                logger.info("event %s is not waiting for approval; nothing to resume", event_id)
+                return None
+            async with self._recording_failure(
+                event, final_attempt, retry_status=EventStatus.AWAITING_APPROVAL
+            ):
+                config = thread_config(event_id, event.run)
+                snapshot = await self.graph.aget_state(config)
+                pending = {item.id for item in snapshot.interrupts}
+                async with pool.connection() as conn:
+                    ready = await ready_to_resume(conn, tenant_id=tenant_id, event_id=event_id)
+                usable = [a for a in ready if a.interrupt_id in pending]
+                decisions = {a.interrupt_id: a.decision for a in usable}
+                values = dict(
+                    await self.graph.ainvoke(
+                        Command(resume=decisions) if decisions else None,
+                        config,
+                        context=self.context_for(event),
+                        durability=self.durability,
+                    )
                 )
+                async with pool.connection() as conn:
+                    await mark_applied(
+                        conn, tenant_id=tenant_id, approval_ids=[a.approval_id for a in usable]
+                    )
+                return await self._finish(event, config, values)
+
+    @asynccontextmanager
+    async def _exclusive(self, tenant_id: str, event_id: uuid.UUID) -> AsyncIterator[None]:
+        """One run of an event at a time, whatever the queue does: a job re-queued from a
+        worker that looked dead but was only slow waits here for the first run to end."""
+        key = f"run/{tenant_id}/{event_id}"
+        async with self.resources.pool.connection() as conn:
+            await conn.execute("SELECT pg_advisory_lock(hashtextextended(%s, 1))", (key,))
+            try:
+                yield
+            finally:
+                await conn.execute("SELECT pg_advisory_unlock(hashtextextended(%s, 1))", (key,))
+
+    async def _resume_if_decided(
+        self, conn: AsyncConnection[DictRow], event: StoredEvent, pending: set[str]
+    ) -> None:
+        """Decisions taken while the event could not resume (it was failed or running)
+        would otherwise wait forever: queue their resume now."""
+        ready = await ready_to_resume(conn, tenant_id=event.tenant_id, event_id=event.event_id)
+        if event.entity and any(a.interrupt_id in pending for a in ready):
+            await defer_resume_run(
+                self.resources.queue,
+                conn,
+                tenant_id=event.tenant_id,
+                event_id=event.event_id,
+                entity=event.entity,
             )
-        async with pool.connection() as conn:
-            await mark_applied(
-                conn, tenant_id=tenant_id, approval_ids=[a.approval_id for a in ready]
-            )
-        return await self._finish(event, config, values)
 
     def context_for(self, event: StoredEvent) -> OpsContext:
         """The run context, with who sent the event (they may not approve its actions)."""
@@ -217,6 +251,7 @@ class EventRunner:
                             interrupt_id=item.id,
                         )
                         waiting.append(waiting_entry(item.value))
+                await self._resume_if_decided(conn, event, {i.id for i in snapshot.interrupts})
         elif not values.get("domains"):
             status = EventStatus.SKIPPED
         else:
@@ -261,7 +296,7 @@ class EventRunner:
         return dict(result)
 
     async def _start(self, event: StoredEvent, config: RunnableConfig) -> dict[str, Any]:
-        await self._mirror_into_store(event)
+        await self._mirror_into_store(event, config)
         result = await self.graph.ainvoke(
             {"event": event_data(event)},
             config,
@@ -270,10 +305,22 @@ class EventRunner:
         )
         return dict(result)
 
-    async def _mirror_into_store(self, event: StoredEvent) -> None:
+    async def _mirror_into_store(self, event: StoredEvent, config: RunnableConfig) -> None:
+        """Once per thread (through the ledger): a re-run after a crash, or a replay of a
+        failed event, does not write the event's data over what happened since."""
         if event.type is None:
             return
-        async with self.resources.pool.connection() as conn, conn.transaction():
-            await upsert_from_event(
-                conn, tenant_id=event.tenant_id, event_type=event.type, payload=event.payload
+        event_type, thread_id = event.type, str(config["configurable"]["thread_id"])
+
+        async def mirror(conn: AsyncConnection[DictRow]) -> bool:
+            return await upsert_from_event(
+                conn, tenant_id=event.tenant_id, event_type=event_type, payload=event.payload
             )
+
+        await run_once(
+            self.resources.pool,
+            LedgerKey(event.tenant_id, thread_id, "mirror"),
+            tool_name="mirror_into_store",
+            args={},
+            action=mirror,
+        )

@@ -5,8 +5,12 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from langchain_core.messages import AIMessage, HumanMessage, SystemMessage, ToolMessage
+from langchain_core.runnables import RunnableConfig
 from langgraph.graph import END, START, StateGraph
 from langgraph.prebuilt import ToolNode
+from langgraph.prebuilt.tool_node import ToolInvocationError
+from psycopg import Error as DatabaseError
+from psycopg_pool import PoolTimeout
 
 from graph.context import OpsContext
 from graph.models import Planner, event_brief
@@ -20,6 +24,7 @@ from graph.state import (
 )
 
 MAX_TURNS = 12
+TRANSIENT_ERRORS = (DatabaseError, PoolTimeout)
 INVALID_ARGUMENTS = (
     "Error: arguments are not valid JSON ({reason}); call the tool again with a JSON object"
 )
@@ -75,7 +80,25 @@ def build_specialist_graph(
         output_schema=SpecialistOutput,
     )
     graph.add_node("plan", plan_next)
-    graph.add_node("act", ToolNode(list(specialist.tools), handle_tool_errors=True))
+    tool_node = ToolNode(list(specialist.tools), handle_tool_errors=tool_error_message)
+
+    async def act(state: SpecialistState, config: RunnableConfig) -> dict[str, Any]:
+        """Run the turn's tool calls one after another, not concurrently: a gated call
+        pauses with `interrupt()`, and LangGraph matches resume values to interrupts by the
+        order they are reached, which only a fixed order keeps tied to the right call."""
+        last = state["messages"][-1]
+        if not isinstance(last, AIMessage):
+            return {}
+        replies: list[Any] = []
+        for call in last.tool_calls:
+            single = last.model_copy(update={"tool_calls": [call]})
+            output = await tool_node.ainvoke(
+                {**state, "messages": [*state["messages"][:-1], single]}, config
+            )
+            replies.extend(output["messages"])
+        return {"messages": replies}
+
+    graph.add_node("act", act)
     graph.add_node("refuse", refuse_invalid_calls)
     graph.add_node("report", report)
     graph.add_edge(START, "plan")
@@ -126,6 +149,16 @@ def outcome_of(specialist: Specialist, messages: list[Any]) -> SpecialistOutcome
         "tool_calls": calls,
         "summary": summary,
     }
+
+
+def tool_error_message(error: Exception) -> str:
+    """What the model is told when a tool call fails: bad arguments and refusals become an
+    error result it can act on; database trouble is raised, so the job is retried."""
+    if isinstance(error, TRANSIENT_ERRORS):
+        raise error
+    if isinstance(error, ToolInvocationError):
+        return error.message
+    return f"Error: {error!r}\n Please fix your mistakes."
 
 
 def call_status(result: ToolMessage | None, value: Any) -> str:

@@ -38,8 +38,16 @@ EFFECTS: dict[str, tuple[type[BaseModel], Callable[[ToolEnv, Any], Awaitable[Any
 action can run by name through the ledger."""
 
 
-async def run_effect(pool: Pool, key: LedgerKey, action: str, args: dict[str, Any]) -> Any:
-    """Run the side effect `action(args)` once for `key` (validated against its schema)."""
+async def run_effect(
+    pool: Pool,
+    key: LedgerKey,
+    action: str,
+    args: dict[str, Any],
+    *,
+    also: Callable[[AsyncConnection[DictRow]], Awaitable[None]] | None = None,
+) -> Any:
+    """Run the side effect `action(args)` once for `key` (validated against its schema);
+    `also` runs in the same transaction, so it happens exactly when the effect does."""
     if action not in EFFECTS:
         raise LookupError(f"{action!r} is not a side-effecting tool")
     schema, body = EFFECTS[action]
@@ -47,7 +55,10 @@ async def run_effect(pool: Pool, key: LedgerKey, action: str, args: dict[str, An
 
     async def act(conn: AsyncConnection[DictRow]) -> Any:
         env = ToolEnv(pool, conn, key.tenant_id, key.thread_id, key.tool_call_id)
-        return await body(env, parsed)
+        result = await body(env, parsed)
+        if also is not None:
+            await also(conn)
+        return result
 
     return await run_once(
         pool, key, tool_name=action, args=parsed.model_dump(mode="json"), action=act

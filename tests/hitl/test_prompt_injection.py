@@ -89,7 +89,9 @@ async def test_an_obedient_model_cannot_refund_past_the_gate(
         ).fetchone()
         ledger = await (
             await conn.execute(
-                "SELECT count(*) AS n FROM tool_ledger WHERE thread_id = %s", (f"event:{event_id}",)
+                "SELECT count(*) AS n FROM tool_ledger WHERE thread_id = %s"
+                " AND tool_name = 'refund_payment'",
+                (f"event:{event_id}",),
             )
         ).fetchone()
     assert doc is not None
