@@ -5,9 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+import psycopg
 import pytest
 from langchain_core.messages import AIMessage, AnyMessage, ToolMessage
 from langchain_core.messages.tool import tool_call
+from langchain_core.tools import StructuredTool
+from pydantic import BaseModel
 
 from graph.master import build_master_graph
 from graph.models import ChatModelPlanner, Planner, PlaybookPlanner, build_planner
@@ -206,3 +209,50 @@ def test_openai_model_builds_a_chat_model_planner(monkeypatch: pytest.MonkeyPatc
     assert isinstance(planner, ChatModelPlanner)
     assert planner.model.model_name == "gpt-x"
     assert planner.model.temperature == 0
+
+
+class Flaky(BaseModel):
+    """Nothing to fill in."""
+
+    note: str = "x"
+
+
+def database_down(**_: Any) -> str:
+    raise psycopg.OperationalError("connection lost")
+
+
+def bad_input(**_: Any) -> str:
+    raise ValueError("no such order")
+
+
+def finish_at_once(event: EventData, results: Sequence[ToolMessage]) -> PlaybookStep:
+    del event, results
+    return "done"
+
+
+async def test_database_errors_fail_the_run_but_other_errors_go_back_to_the_model() -> None:
+    """A dropped connection must retry the job; a refusal is an answer the model can use."""
+    tools = (
+        StructuredTool.from_function(
+            func=database_down, name="database_down", description="d", args_schema=Flaky
+        ),
+        StructuredTool.from_function(
+            func=bad_input, name="bad_input", description="b", args_schema=Flaky
+        ),
+    )
+    specialist = Specialist(
+        name="flaky",
+        domain="crm",
+        description="",
+        prompt="p",
+        tools=tools,
+        playbook=finish_at_once,
+    )
+    refused = ScriptedPlanner([calling("bad_input", {}, "c1"), AIMessage(content="told")])
+    outcome = await run_specialist(specialist, refused, ORDER)
+    assert outcome["tool_calls"][0]["status"] == "error"
+    assert "no such order" in str(outcome["tool_calls"][0]["result"])
+
+    broken = ScriptedPlanner([calling("database_down", {}, "c2"), AIMessage(content="x")])
+    with pytest.raises(psycopg.OperationalError):
+        await run_specialist(specialist, broken, ORDER)
