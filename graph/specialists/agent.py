@@ -6,9 +6,11 @@ from typing import Any, Literal
 
 from langchain_core.messages import AIMessage, HumanMessage, SystemMessage, ToolMessage
 from langchain_core.runnables import RunnableConfig
+from langchain_core.runnables.config import get_config_list
 from langgraph.graph import END, START, StateGraph
-from langgraph.prebuilt import ToolNode
+from langgraph.prebuilt import ToolNode, ToolRuntime
 from langgraph.prebuilt.tool_node import ToolInvocationError
+from langgraph.runtime import Runtime
 from psycopg import Error as DatabaseError
 from psycopg_pool import PoolTimeout
 
@@ -80,25 +82,9 @@ def build_specialist_graph(
         output_schema=SpecialistOutput,
     )
     graph.add_node("plan", plan_next)
-    tool_node = ToolNode(list(specialist.tools), handle_tool_errors=tool_error_message)
-
-    async def act(state: SpecialistState, config: RunnableConfig) -> dict[str, Any]:
-        """Run the turn's tool calls one after another, not concurrently: a gated call
-        pauses with `interrupt()`, and LangGraph matches resume values to interrupts by the
-        order they are reached, which only a fixed order keeps tied to the right call."""
-        last = state["messages"][-1]
-        if not isinstance(last, AIMessage):
-            return {}
-        replies: list[Any] = []
-        for call in last.tool_calls:
-            single = last.model_copy(update={"tool_calls": [call]})
-            output = await tool_node.ainvoke(
-                {**state, "messages": [*state["messages"][:-1], single]}, config
-            )
-            replies.extend(output["messages"])
-        return {"messages": replies}
-
-    graph.add_node("act", act)
+    graph.add_node(
+        "act", SequentialToolNode(list(specialist.tools), handle_tool_errors=tool_error_message)
+    )
     graph.add_node("refuse", refuse_invalid_calls)
     graph.add_node("report", report)
     graph.add_edge(START, "plan")
@@ -149,6 +135,33 @@ def outcome_of(specialist: Specialist, messages: list[Any]) -> SpecialistOutcome
         "tool_calls": calls,
         "summary": summary,
     }
+
+
+class SequentialToolNode(ToolNode):
+    """LangGraph's `ToolNode`, running a turn's tool calls one after another.
+
+    A gated call pauses with `interrupt()`, and LangGraph hands resume values to interrupts
+    in the order they are reached; run concurrently, two gated calls could swap decisions.
+    (Overrides `ToolNode._afunc`, which gathers the calls; the rest is LangGraph's own.)
+    """
+
+    async def _afunc(self, input: Any, config: RunnableConfig, runtime: Runtime[Any]) -> Any:
+        tool_calls, input_type = self._parse_input(input)
+        outputs = []
+        for call, cfg in zip(tool_calls, get_config_list(config, len(tool_calls)), strict=True):
+            tool_runtime = ToolRuntime(
+                state=self._extract_state(input, cfg),
+                tool_call_id=call["id"],
+                config=cfg,
+                context=runtime.context,
+                store=runtime.store,
+                stream_writer=runtime.stream_writer,
+                tools=list(self.tools_by_name.values()),
+                execution_info=runtime.execution_info,
+                server_info=runtime.server_info,
+            )
+            outputs.append(await self._arun_one(call, input_type, tool_runtime))  # type: ignore[arg-type]
+        return self._combine_tool_outputs(outputs, input_type)
 
 
 def tool_error_message(error: Exception) -> str:
