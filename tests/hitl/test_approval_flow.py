@@ -478,3 +478,36 @@ async def test_the_key_that_sent_an_event_cannot_approve_its_action(
     )
     assert own.status_code == 403
     assert "requested this action" in own.json()["detail"]
+
+
+async def test_a_support_cancellation_of_a_large_order_waits_for_a_reviewer(
+    client: httpx.AsyncClient,
+    operator_headers: dict[str, str],
+    reviewer_headers: dict[str, str],
+    resources: Resources,
+) -> None:
+    """The customer-service agent's money-moving operations are gated like any other."""
+    answer = await client.post(
+        "/events",
+        json={
+            "type": "support.requested",
+            "entity": "order:#W5918442",
+            "payload": {
+                "operations": [
+                    {
+                        "name": "cancel_pending_order",
+                        "arguments": {"order_id": "#W5918442", "reason": "no longer needed"},
+                    }
+                ]
+            },
+        },
+        headers=operator_headers,
+    )
+    event_id = answer.json()["event_id"]
+    await drain_queue(resources)
+    (approval,) = await approval_of(client, reviewer_headers, event_id)
+    assert [r["id"] for r in approval["rules"]] == ["large_retail_refund"]
+    (doc,) = await rows(
+        resources, "SELECT status FROM store_orders WHERE order_id = %s", "#W5918442"
+    )
+    assert doc["status"] == "pending"

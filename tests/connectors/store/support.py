@@ -22,11 +22,15 @@ async def call(
     thread_id: str = "store-tests",
     call_id: str | None = None,
 ) -> str:
-    """Run retail tool `name` once (a fresh call id unless given) and return its answer."""
+    """Run retail tool `name` once (a fresh call id unless given) and return its answer.
+
+    As an operator's direct call (`opsgraph tools run`): not gated by the approval policy,
+    which is for what agents do; the gate has its own tests in tests/hitl.
+    """
     reply = await call_tool(
         RETAIL_TOOLS_BY_NAME[name],
         dict(args),
-        context=OpsContext(pool=pool),
+        context=OpsContext(pool=pool, gated=False),
         tenant_id=tenant_id,
         thread_id=thread_id,
         call_id=call_id or f"call-{uuid.uuid4().hex}",

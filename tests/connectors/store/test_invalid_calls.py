@@ -250,7 +250,7 @@ async def test_arguments_of_the_wrong_type_are_refused_before_anything_runs(
     reply = await call_tool(
         RETAIL_TOOLS_BY_NAME["return_delivered_order_items"],
         {"order_id": DELIVERED, "item_ids": "4900661478", "payment_method_id": "gift_card_8168843"},
-        context=OpsContext(pool=resources.pool),
+        context=OpsContext(pool=resources.pool, gated=False),
         tenant_id="default",
         thread_id="t-bad-args",
         call_id="bad-1",
