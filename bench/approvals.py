@@ -26,6 +26,7 @@ from typing import Any
 import httpx
 import psycopg
 
+from bench.client import post_events
 from bench.ingest import postgres_uri
 from bench.report import latency_summary, machine_context, save_results
 from service.process import opsgraph_env, run_cli, serving
@@ -143,31 +144,6 @@ def build_orders(count: int, variants: list[Row], customers: list[Row]) -> list[
         entity = f"order:{payload['order_id']}"
         orders.append({"type": "order.created", "entity": entity, "payload": payload})
     return orders
-
-
-async def post_orders(
-    base_url: str, key: str, orders: list[dict[str, Any]]
-) -> tuple[list[str], Counter[str]]:
-    """POST every order from a few concurrent clients; the accepted event ids, and answers."""
-    accepted: list[str] = []
-    answers: Counter[str] = Counter()
-    queue = iter(orders)
-
-    async def sender(client: httpx.AsyncClient) -> None:
-        for body in queue:
-            try:
-                answer = await client.post("/events", json=body)
-            except httpx.HTTPError as exc:
-                answers[type(exc).__name__] += 1
-                continue
-            answers[str(answer.status_code)] += 1
-            if answer.status_code == 202:
-                accepted.append(answer.json()["event_id"])
-
-    headers = {"Authorization": f"Bearer {key}"}
-    async with httpx.AsyncClient(base_url=base_url, headers=headers, timeout=30) as client:
-        await asyncio.gather(*(sender(client) for _ in range(SENDERS)))
-    return accepted, answers
 
 
 def wait_paused(database_uri: str, ids: list[str]) -> tuple[Counter[str], float]:
@@ -337,7 +313,7 @@ def run(approvals: int, burst: int) -> tuple[dict[str, Any], bool]:
                 variants = conn.execute(STOCKED_VARIANTS_SQL, (TENANT,)).fetchall()
                 customers = conn.execute(CUSTOMERS_SQL, (TENANT,)).fetchall()
             orders = build_orders(approvals + burst, variants, customers)
-            ids, answers = asyncio.run(post_orders(base_url, operator, orders))
+            ids, answers = asyncio.run(post_events(base_url, operator, orders, senders=SENDERS))
             statuses, paused_s = wait_paused(database_uri, ids)
             by_event: dict[str, list[dict[str, Any]]] = {event_id: [] for event_id in ids}
             for approval in asyncio.run(pending_approvals(base_url, reviewer)):

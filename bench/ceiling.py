@@ -11,9 +11,6 @@ Run: `python -m bench.ceiling --port P`; `bench.ingest` starts it with `ceiling_
 from __future__ import annotations
 
 import argparse
-import signal
-import subprocess
-import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -21,7 +18,7 @@ from pathlib import Path
 from fastapi import FastAPI, Response
 
 from runtime.logging import configure_logging
-from service.process import PROJECT_ROOT, free_port, wait_healthy
+from service.process import background, free_port, wait_healthy
 from service.server import build_server
 
 
@@ -45,23 +42,9 @@ def ceiling_serving(log: Path) -> Iterator[str]:
     """`python -m bench.ceiling` in the background, stopped with SIGINT like `serving`."""
     port = free_port()
     base_url = f"http://127.0.0.1:{port}"
-    with log.open("a") as sink:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "bench.ceiling", "--port", str(port)],
-            cwd=PROJECT_ROOT,
-            stdout=sink,
-            stderr=subprocess.STDOUT,
-        )
-    try:
+    with background(["bench.ceiling", "--port", str(port)], log=log) as process:
         wait_healthy(process, base_url, log)
         yield base_url
-    finally:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            raise
 
 
 def main() -> None:

@@ -37,6 +37,10 @@ class Event:
     entity: str
     payload: dict[str, Any]
 
+    def body(self) -> dict[str, Any]:
+        """The event as `POST /events` takes it."""
+        return {"type": self.type, "entity": self.entity, "payload": self.payload}
+
 
 def retail(name: str) -> dict[str, Any]:
     """One of the seed files `opsgraph store seed` loads (read directly, not through the API)."""

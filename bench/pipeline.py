@@ -12,30 +12,28 @@ import argparse
 import asyncio
 import json
 import os
-import signal
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import httpx
 import psycopg
 from psycopg.rows import DictRow, dict_row
 
+from bench.client import post_events
 from bench.floor import FLOOR_THREAD_PREFIX, FloorEvent, run_floor
 from bench.ingest import children, cpu_seconds, postgres_uri
 from bench.mix import Event, build_events, mix_counts
 from bench.report import latency_summary, machine_context, percentile, save_results
 from runtime.settings import get_settings
-from service.process import PROJECT_ROOT, opsgraph_env, run_cli, serving
+from service.process import background, opsgraph_env, run_cli, serving
 
 SEED = 20250301
 TARGET_EVENTS_PER_S = 50.0
@@ -80,26 +78,11 @@ TABLE_SIZES_SQL = """
 """
 
 
-@contextmanager
-def worker_process(env: dict[str, str], *, log: Path) -> Iterator[subprocess.Popen[bytes]]:
+def worker_process(
+    env: dict[str, str], *, log: Path
+) -> AbstractContextManager[subprocess.Popen[bytes]]:
     """One `opsgraph worker` in the background, stopped with SIGINT on the way out."""
-    with log.open("a") as sink:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "service.cli", "worker"],
-            env=env,
-            cwd=PROJECT_ROOT,
-            stdout=sink,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        yield process
-    finally:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            raise
+    return background(["service.cli", "worker"], log=log, env=env)
 
 
 def registered_workers(conn: psycopg.Connection[DictRow]) -> int:
@@ -129,32 +112,6 @@ def checked(done: subprocess.CompletedProcess[str], what: str) -> str:
     if done.returncode != 0:
         raise RuntimeError(f"{what} failed ({done.returncode}):\n{done.stderr}")
     return done.stdout.strip()
-
-
-async def send_all(
-    base_url: str, key: str, events: list[Event], *, senders: int
-) -> tuple[list[str], Counter[str]]:
-    """POST every event from `senders` concurrent clients: the accepted ids, and the answers."""
-    accepted: list[str] = []
-    answers: Counter[str] = Counter()
-    queue = iter(events)
-
-    async def sender(client: httpx.AsyncClient) -> None:
-        for event in queue:
-            body = {"type": event.type, "entity": event.entity, "payload": event.payload}
-            try:
-                answer = await client.post("/events", json=body)
-            except httpx.HTTPError as exc:
-                answers[type(exc).__name__] += 1
-                continue
-            answers[str(answer.status_code)] += 1
-            if answer.status_code == 202:
-                accepted.append(answer.json()["event_id"])
-
-    headers = {"Authorization": f"Bearer {key}"}
-    async with httpx.AsyncClient(base_url=base_url, headers=headers, timeout=30) as client:
-        await asyncio.gather(*(sender(client) for _ in range(senders)))
-    return accepted, answers
 
 
 def wait_settled(conn: psycopg.Connection[DictRow], ids: list[str]) -> Counter[str]:
@@ -226,7 +183,17 @@ def measure(events: list[Event], *, concurrency: int, tmp: Path) -> Measured:
                 wait_worker_ready(worker, conn, before=workers, log=log)
                 before = cpu_snapshot(worker.pid, postmaster)
                 started = time.perf_counter()
-                ids, answers = asyncio.run(send_all(base_url, key, events, senders=SENDERS))
+                ids, answers = asyncio.run(
+                    post_events(
+                        base_url,
+                        key,
+                        (
+                            {"type": e.type, "entity": e.entity, "payload": e.payload}
+                            for e in events
+                        ),
+                        senders=SENDERS,
+                    )
+                )
                 send_s = time.perf_counter() - started
                 statuses = wait_settled(conn, ids)
                 wall_s = time.perf_counter() - started

@@ -50,22 +50,28 @@ def run_cli(
     )
 
 
-@contextmanager
-def serving(env: dict[str, str], *extra: str, log: Path) -> Iterator[str]:
-    """`opsgraph serve` in the background; yields its base URL once /healthz answers,
-    and stops it with SIGINT (as Ctrl-C would) on the way out."""
-    base_url = f"http://127.0.0.1:{env['OPSGRAPH_PORT']}"
+def start(
+    args: list[str], *, log: Path, env: dict[str, str] | None = None
+) -> subprocess.Popen[bytes]:
+    """`python -m <args>` from the project root, its output appended to `log`."""
     with log.open("a") as sink:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "service.cli", "serve", *extra],
+        return subprocess.Popen(
+            [sys.executable, "-m", *args],
             env=env,
             cwd=PROJECT_ROOT,
             stdout=sink,
             stderr=subprocess.STDOUT,
         )
+
+
+@contextmanager
+def background(
+    args: list[str], *, log: Path, env: dict[str, str] | None = None
+) -> Iterator[subprocess.Popen[bytes]]:
+    """A child process for the block, stopped with SIGINT (as Ctrl-C would) on the way out."""
+    process = start(args, log=log, env=env)
     try:
-        wait_healthy(process, base_url, log)
-        yield base_url
+        yield process
     finally:
         process.send_signal(signal.SIGINT)
         try:
@@ -73,6 +79,15 @@ def serving(env: dict[str, str], *extra: str, log: Path) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             process.kill()
             raise
+
+
+@contextmanager
+def serving(env: dict[str, str], *extra: str, log: Path) -> Iterator[str]:
+    """`opsgraph serve` in the background; yields its base URL once /healthz answers."""
+    base_url = f"http://127.0.0.1:{env['OPSGRAPH_PORT']}"
+    with background(["service.cli", "serve", *extra], log=log, env=env) as process:
+        wait_healthy(process, base_url, log)
+        yield base_url
 
 
 def wait_healthy(

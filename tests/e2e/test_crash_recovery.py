@@ -7,7 +7,6 @@ import asyncio
 import os
 import signal
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,7 +15,7 @@ import httpx
 import pytest
 
 from runtime.resources import Resources
-from service.process import PROJECT_ROOT, opsgraph_env
+from service.process import opsgraph_env, start
 from tests.fakes.openai_server import FAKE_API_KEY, FakeOpenAI, FollowThePlaybook, serve_fake_openai
 from tests.graph.samples import PENDING_ORDER
 from tests.support import wait_for
@@ -33,14 +32,7 @@ def slow_model() -> Iterator[FakeOpenAI]:
 
 
 def start_worker(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
-    with log.open("a") as sink:
-        return subprocess.Popen(
-            [sys.executable, "-m", "service.cli", "worker"],
-            env=env,
-            cwd=PROJECT_ROOT,
-            stdout=sink,
-            stderr=subprocess.STDOUT,
-        )
+    return start(["service.cli", "worker"], log=log, env=env)
 
 
 async def rows(resources: Resources, query: str, *args: Any) -> list[dict[str, Any]]:
