@@ -1,9 +1,11 @@
 """The reviewer inbox: server-rendered pages over the approvals, driven by plain HTML forms.
 
-The session is the reviewer's API key in an HttpOnly, SameSite=Strict cookie scoped to
-`/inbox`, checked against the database on every request, so a revoked key is out at once.
-SameSite does not separate ports of one host, so unsafe requests must also come from this
-origin when the browser says where they come from. Decisions go through `hitl.decide`.
+Signing in with a reviewer or admin API key starts a server-side session (`runtime.sessions`):
+the HttpOnly, SameSite=Strict cookie scoped to `/inbox` holds only the session's random id,
+never the key. Every request checks the session and its key in the database, so sign-out,
+expiry, idleness and key revocation end it at once. SameSite does not separate ports of one
+host, so unsafe requests must also come from this origin when the browser says where they
+come from. Decisions go through `hitl.decide`.
 """
 
 from __future__ import annotations
@@ -30,13 +32,13 @@ from hitl.approvals import ApprovalStatus, get_approval, list_approvals
 from hitl.decide import decide
 from hitl.decisions import DecisionError, DecisionIn, Voter
 from runtime.apikeys import ApiKey, Role, find_key
+from runtime.sessions import end_session, find_session, start_session
 
 router = APIRouter(prefix="/inbox", tags=["inbox"], include_in_schema=False)
 
 SESSION_COOKIE = "opsgraph_inbox"
 FLASH_COOKIE = "opsgraph_inbox_flash"
 COOKIE_PATH = "/inbox"
-SESSION_MAX_AGE_S = 8 * 3600
 MAX_FORM_BYTES = 64 * 1024
 LIST_LIMIT = 200
 COMMENT_MAX = 2000
@@ -213,10 +215,12 @@ def same_origin(request: Request) -> None:
 
 
 async def session_key(request: Request, resources: ResourcesDep) -> ApiKey | None:
-    secret = request.cookies.get(SESSION_COOKIE)
-    if not secret:
+    """The key behind the request's live session, or None (no, ended or unknown session)."""
+    session_id = request.cookies.get(SESSION_COOKIE)
+    if not session_id:
         return None
-    key = await find_key(resources.pool, secret)
+    idle_s = resources.settings.session_idle_s
+    key = await find_session(resources.pool, session_id, idle_s=idle_s)
     return key if key is not None and key.role in INBOX_ROLES else None
 
 
@@ -270,7 +274,7 @@ async def read_login(request: Request) -> HTMLResponse:
 
 @router.post("/login", response_class=HTMLResponse)
 async def create_session(request: Request, resources: ResourcesDep) -> Response:
-    """Check the key and keep it in the session cookie."""
+    """Check the key and start a session; the cookie carries the session's id, not the key."""
     same_origin(request)
     secret = (await read_form(request)).get("key", "").strip()
     key = await find_key(resources.pool, secret) if secret else None
@@ -279,11 +283,15 @@ async def create_session(request: Request, resources: ResourcesDep) -> Response:
     if key.role not in INBOX_ROLES:
         error = f"This is an {key.role.value} key; the inbox needs a reviewer or admin key."
         return login_form(request, error, status.HTTP_403_FORBIDDEN)
+    settings = resources.settings
+    session_id = await start_session(
+        resources.pool, key, ttl_s=settings.session_ttl_s, idle_s=settings.session_idle_s
+    )
     response = redirect(request, "/inbox")
     response.set_cookie(
         SESSION_COOKIE,
-        secret,
-        max_age=SESSION_MAX_AGE_S,
+        session_id,
+        max_age=settings.session_ttl_s,
         path=COOKIE_PATH,
         secure=request.url.scheme == "https",
         httponly=True,
@@ -293,9 +301,12 @@ async def create_session(request: Request, resources: ResourcesDep) -> Response:
 
 
 @router.post("/logout")
-async def delete_session(request: Request) -> RedirectResponse:
-    """Forget the session cookie."""
+async def delete_session(request: Request, resources: ResourcesDep) -> RedirectResponse:
+    """End the session on the server (its cookie is then worthless) and clear the cookie."""
     same_origin(request)
+    session_id = request.cookies.get(SESSION_COOKIE)
+    if session_id:
+        await end_session(resources.pool, session_id)
     return to_login(request)
 
 

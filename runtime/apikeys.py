@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 import uuid
+from datetime import datetime
 from enum import StrEnum
 
 from pydantic import BaseModel
@@ -25,6 +26,16 @@ class ApiKey(BaseModel):
     tenant_id: str
     name: str
     role: Role
+
+
+class KeyRecord(BaseModel):
+    """What may be shown about a key: never the key itself, nor its hash."""
+
+    key_id: uuid.UUID
+    name: str
+    role: Role
+    created_at: datetime
+    revoked_at: datetime | None
 
 
 class UnknownTenantError(LookupError):
@@ -66,3 +77,39 @@ async def find_key(pool: Pool, secret: str) -> ApiKey | None:
         )
         row = await cursor.fetchone()
     return ApiKey.model_validate(row) if row else None
+
+
+async def list_keys(pool: Pool, *, tenant_id: str) -> list[KeyRecord]:
+    """The tenant's keys, revoked ones included, oldest first."""
+    async with pool.connection() as conn:
+        cursor = await conn.execute(
+            """
+            SELECT key_id, name, role, created_at, revoked_at FROM api_keys
+             WHERE tenant_id = %s ORDER BY created_at, key_id
+            """,
+            (tenant_id,),
+        )
+        rows = await cursor.fetchall()
+    return [KeyRecord.model_validate(row) for row in rows]
+
+
+async def revoke_key(pool: Pool, *, tenant_id: str, key_id: uuid.UUID) -> KeyRecord | None:
+    """Revoke a key of the tenant and end its inbox sessions; None if the tenant has no such key.
+
+    Revoking twice keeps the first time. Lookups check `revoked_at` on every request (there is
+    no cache), so the key is refused from the moment this commits.
+    """
+    async with pool.connection() as conn, conn.transaction():
+        cursor = await conn.execute(
+            """
+            UPDATE api_keys SET revoked_at = coalesce(revoked_at, now())
+             WHERE tenant_id = %s AND key_id = %s
+            RETURNING key_id, name, role, created_at, revoked_at
+            """,
+            (tenant_id, key_id),
+        )
+        row = await cursor.fetchone()
+        if row is None:
+            return None
+        await conn.execute("DELETE FROM inbox_sessions WHERE key_id = %s", (key_id,))
+    return KeyRecord.model_validate(row)

@@ -70,6 +70,12 @@ class Settings(BaseSettings):
     admin_key: SecretStr | None = Field(
         default=None, description="An admin API key for CLI operator actions (tools call/run)."
     )
+    session_ttl_s: int = Field(
+        default=8 * 3600, ge=60, description="An inbox session ends this long after sign-in."
+    )
+    session_idle_s: int = Field(
+        default=30 * 60, ge=60, description="An inbox session unused this long ends."
+    )
 
     @field_validator("log_level", mode="before")
     @classmethod

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import re
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -13,8 +15,9 @@ from fastapi import FastAPI
 
 from api import inbox
 from api.inbox import blocks_of
-from runtime.apikeys import Role
+from runtime.apikeys import Role, revoke_key
 from runtime.resources import Resources
+from runtime.sessions import hash_session_id
 from tests.graph.samples import PENDING_ORDER
 from tests.support import drain_queue, make_key
 
@@ -159,12 +162,188 @@ async def test_the_session_cookie_is_http_only_strict_and_scoped(
     assert "Secure" not in cookie  # plain http here; https requests get Secure
 
 
-async def test_signing_out_ends_the_session(sign_in: SignIn, reviewer_key: str) -> None:
+def session_id_of(http: httpx.AsyncClient) -> str:
+    found = http.cookies.get(inbox.SESSION_COOKIE)
+    assert found, "no session cookie"
+    return found
+
+
+async def with_cookie(inbox_app: FastAPI, path: str, value: str) -> httpx.Response:
+    """GET `path` from a fresh client that presents `value` as the session cookie."""
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=inbox_app),
+        base_url="http://testserver",
+        cookies={inbox.SESSION_COOKIE: value},
+    ) as http:
+        return await http.get(path)
+
+
+async def move_session(
+    resources: Resources,
+    session_id: str,
+    *,
+    last_seen_ago: timedelta | None = None,
+    expires_in: timedelta | None = None,
+) -> None:
+    """Move a session's stored timestamps (time travel without sleeping)."""
+    async with resources.pool.connection() as conn:
+        cursor = await conn.execute(
+            """
+            UPDATE inbox_sessions
+               SET last_seen_at = coalesce(now() - %s::interval, last_seen_at),
+                   expires_at = coalesce(now() + %s::interval, expires_at)
+             WHERE session_hash = %s
+            """,
+            (last_seen_ago, expires_in, hash_session_id(session_id)),
+        )
+        assert cursor.rowcount == 1
+
+
+async def seen_ago(resources: Resources, session_id: str) -> timedelta:
+    async with resources.pool.connection() as conn:
+        cursor = await conn.execute(
+            "SELECT now() - last_seen_at AS ago FROM inbox_sessions WHERE session_hash = %s",
+            (hash_session_id(session_id),),
+        )
+        row = await cursor.fetchone()
+    assert row is not None
+    ago: timedelta = row["ago"]
+    return ago
+
+
+async def test_the_cookie_holds_a_session_id_and_only_its_hash_is_stored(
+    sign_in: SignIn, reviewer_key: str, resources: Resources
+) -> None:
     http = await sign_in(reviewer_key)
+    session_id = session_id_of(http)
+    assert reviewer_key not in session_id
+    assert len(session_id) >= 43  # 256 random bits
+    async with resources.pool.connection() as conn:
+        rows = await (await conn.execute("SELECT * FROM inbox_sessions")).fetchall()
+    assert session_id not in repr(rows)
+    mine = [row for row in rows if row["session_hash"] == hash_session_id(session_id)]
+    assert len(mine) == 1
+    assert mine[0]["tenant_id"] == "default"
+    assert mine[0]["expires_at"] - mine[0]["created_at"] == timedelta(hours=8)
+
+
+async def test_a_raw_api_key_is_not_a_session(inbox_app: FastAPI, reviewer_key: str) -> None:
+    answer = await with_cookie(inbox_app, "/inbox", reviewer_key)
+    assert (answer.status_code, answer.headers["location"]) == (303, "/inbox/login")
+
+
+async def test_a_session_id_is_not_an_api_key(
+    sign_in: SignIn, reviewer_key: str, client: httpx.AsyncClient
+) -> None:
+    session_id = session_id_of(await sign_in(reviewer_key))
+    answer = await client.get("/approvals", headers={"Authorization": f"Bearer {session_id}"})
+    assert answer.status_code == 401
+
+
+async def test_signing_out_ends_the_session(
+    sign_in: SignIn, reviewer_key: str, inbox_app: FastAPI
+) -> None:
+    http = await sign_in(reviewer_key)
+    session_id = session_id_of(http)
     assert (await http.get("/inbox")).status_code == 200
     answer = await http.post("/inbox/logout")
     assert (answer.status_code, answer.headers["location"]) == (303, "/inbox/login")
     assert (await http.get("/inbox")).status_code == 303
+    replayed = await with_cookie(inbox_app, "/inbox", session_id)  # a copy kept elsewhere
+    assert (replayed.status_code, replayed.headers["location"]) == (303, "/inbox/login")
+
+
+async def test_signing_out_leaves_other_sessions_of_the_key(
+    sign_in: SignIn, reviewer_key: str
+) -> None:
+    first, second = await sign_in(reviewer_key), await sign_in(reviewer_key)
+    assert session_id_of(first) != session_id_of(second)
+    await first.post("/inbox/logout")
+    assert (await second.get("/inbox")).status_code == 200
+
+
+async def test_an_idle_session_ends(
+    sign_in: SignIn, reviewer_key: str, resources: Resources
+) -> None:
+    http = await sign_in(reviewer_key)
+    session_id = session_id_of(http)
+    await move_session(resources, session_id, last_seen_ago=timedelta(minutes=29))
+    assert (await http.get("/inbox")).status_code == 200
+    assert await seen_ago(resources, session_id) < timedelta(minutes=1)  # that use counts
+    await move_session(resources, session_id, last_seen_ago=timedelta(minutes=31))
+    answer = await http.get("/inbox")
+    assert (answer.status_code, answer.headers["location"]) == (303, "/inbox/login")
+
+
+async def test_a_session_ends_at_its_expiry_however_busy(
+    sign_in: SignIn, reviewer_key: str, resources: Resources
+) -> None:
+    http = await sign_in(reviewer_key)
+    session_id = session_id_of(http)
+    await move_session(resources, session_id, expires_in=timedelta(minutes=1))
+    assert (await http.get("/inbox")).status_code == 200
+    await move_session(resources, session_id, expires_in=timedelta(seconds=-1))
+    assert (await http.get("/inbox")).status_code == 303
+
+
+async def test_ended_sessions_are_forgotten_at_the_next_sign_in(
+    sign_in: SignIn, reviewer_key: str, resources: Resources
+) -> None:
+    old = session_id_of(await sign_in(reviewer_key))
+    await move_session(resources, old, expires_in=timedelta(seconds=-1))
+    await sign_in(reviewer_key)
+    async with resources.pool.connection() as conn:
+        cursor = await conn.execute(
+            "SELECT 1 FROM inbox_sessions WHERE session_hash = %s", (hash_session_id(old),)
+        )
+        assert await cursor.fetchone() is None
+
+
+async def test_revoking_the_key_ends_its_sessions(
+    sign_in: SignIn, resources: Resources, inbox_app: FastAPI
+) -> None:
+    secret = await make_key(resources, Role.REVIEWER)
+    http = await sign_in(secret)
+    session_id = session_id_of(http)
+    assert (await http.get("/inbox")).status_code == 200
+    key_id = await key_id_of(resources, http)
+    assert await revoke_key(resources.pool, tenant_id="default", key_id=key_id) is not None
+    answer = await http.get("/inbox")
+    assert (answer.status_code, answer.headers["location"]) == (303, "/inbox/login")
+    assert (await with_cookie(inbox_app, "/inbox", session_id)).status_code == 303
+    again = await http.post("/inbox/login", data={"key": secret})
+    assert again.status_code == 401
+
+
+async def test_a_revoked_key_is_refused_even_if_its_session_row_survives(
+    sign_in: SignIn, resources: Resources
+) -> None:
+    http = await sign_in(await make_key(resources, Role.REVIEWER))
+    key_id = await key_id_of(resources, http)
+    async with resources.pool.connection() as conn:
+        await conn.execute("UPDATE api_keys SET revoked_at = now() WHERE key_id = %s", (key_id,))
+    assert (await http.get("/inbox")).status_code == 303
+
+
+async def key_id_of(resources: Resources, http: httpx.AsyncClient) -> uuid.UUID:
+    async with resources.pool.connection() as conn:
+        cursor = await conn.execute(
+            "SELECT key_id FROM inbox_sessions WHERE session_hash = %s",
+            (hash_session_id(session_id_of(http)),),
+        )
+        row = await cursor.fetchone()
+    assert row is not None
+    key_id: uuid.UUID = row["key_id"]
+    return key_id
+
+
+async def test_over_https_the_cookie_is_secure(inbox_app: FastAPI, reviewer_key: str) -> None:
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=inbox_app), base_url="https://testserver"
+    ) as http:
+        answer = await http.post("/inbox/login", data={"key": reviewer_key})
+    assert answer.status_code == 303
+    assert "Secure" in answer.headers["set-cookie"]
 
 
 async def test_a_form_from_another_origin_is_refused(sign_in: SignIn, reviewer_key: str) -> None:
