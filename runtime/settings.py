@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import ipaddress
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -14,11 +16,49 @@ LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
 PLACEHOLDER_SECRETS = frozenset({"changeme", "change-me", "secret", "password", "todo", "xxx"})
 
 
+def is_loopback_host(host: str | None) -> bool:
+    if not host:
+        return False
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def require_secure_url(url: str, *, allow_file: bool, what: str = "the URL") -> str:
+    """`url` if keys fetched from it (or secrets posted to it) cannot be swapped on the way.
+
+    https:// (or file:// where `allow_file`); plain http:// only to a loopback host, where
+    no one else is on the path. Raises ValueError saying what to use instead.
+    """
+    parts = urlsplit(url)
+    allowed = "https:// (or file://)" if allow_file else "https://"
+    if parts.scheme == "https" and parts.hostname:
+        return url
+    if parts.scheme == "file" and allow_file:
+        return url
+    if parts.scheme == "http" and is_loopback_host(parts.hostname):
+        return url
+    if parts.scheme == "http":
+        raise ValueError(
+            f"{what} must use {allowed}: plain http:// is allowed only for a loopback host "
+            "(localhost, 127.0.0.1, ::1), since anyone on the path could read or replace "
+            "what travels over it"
+        )
+    raise ValueError(f"{what} must be an {allowed} URL with a host")
+
+
 class Settings(BaseSettings):
     """Everything the service reads from `OPSGRAPH_*` variables (or a `.env` file)."""
 
     model_config = SettingsConfigDict(
-        env_prefix="OPSGRAPH_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+        env_prefix="OPSGRAPH_",
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        hide_input_in_errors=True,
     )
 
     database_url: SecretStr | None = Field(
@@ -42,7 +82,8 @@ class Settings(BaseSettings):
     job_max_attempts: int = Field(default=3, ge=1)
 
     saleor_jwks_url: str | None = Field(
-        default=None, description="Saleor's JWKS: an http(s):// URL or a file:// path."
+        default=None,
+        description="Saleor's JWKS: an https:// URL or a file:// path (http:// on loopback).",
     )
     saleor_hmac_secret: SecretStr | None = Field(
         default=None, description="Legacy Saleor HMAC secret (deprecated by Saleor)."
@@ -54,6 +95,12 @@ class Settings(BaseSettings):
         default=None, description="Comma-separated Stripe endpoint secrets (whsec_...)."
     )
     stripe_tolerance_s: int = Field(default=300, ge=1)
+    webhook_max_age_s: int = Field(
+        default=900,
+        ge=60,
+        description="A signed body issued longer ago (or ahead) than this is refused as a "
+        "replay; must cover the sender's retries (Saleor: ~310 s).",
+    )
     standard_webhook_secrets: SecretStr | None = Field(
         default=None, description="Comma-separated source=whsec_... pairs."
     )
@@ -109,12 +156,17 @@ class Settings(BaseSettings):
 
     @field_validator("saleor_jwks_url")
     @classmethod
-    def _jwks_scheme(cls, value: str | None) -> str | None:
+    def _jwks_transport(cls, value: str | None) -> str | None:
         if value is None or not value.strip():
             return None
-        if not value.startswith(("http://", "https://", "file://")):
-            raise ValueError("must be an http(s):// URL or a file:// path")
-        return value.strip()
+        return require_secure_url(value.strip(), allow_file=True, what="OPSGRAPH_SALEOR_JWKS_URL")
+
+    @field_validator("notify_url")
+    @classmethod
+    def _notify_transport(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        return require_secure_url(value.strip(), allow_file=False, what="OPSGRAPH_NOTIFY_URL")
 
     @property
     def embedded(self) -> bool:

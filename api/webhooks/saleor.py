@@ -25,6 +25,7 @@ from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey, RSAPubl
 from jwt.algorithms import RSAAlgorithm
 
 from api.webhooks.errors import KeysUnavailable, SignatureError, SourceNotEnabled, require_header
+from runtime.settings import require_secure_url
 
 SIGNATURE_HEADER = "Saleor-Signature"
 
@@ -48,10 +49,7 @@ class JwksCache:
         timeout_s: float = 5.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        scheme = urlsplit(location).scheme
-        if scheme not in ("http", "https", "file"):
-            raise ValueError("JWKS location must be an http(s):// URL or a file:// path")
-        self.location = location
+        self.location = require_secure_url(location, allow_file=True, what="the JWKS location")
         self.fetch_count = 0
         self._client = client
         self._transport = transport

@@ -45,3 +45,56 @@ def test_bad_port_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("OPSGRAPH_PORT", "70000")
     with pytest.raises(ValidationError, match="port"):
         Settings(_env_file=None)
+
+
+@pytest.mark.parametrize(
+    ("name", "url"),
+    [
+        ("SALEOR_JWKS_URL", "http://saleor.example.com/.well-known/jwks.json"),
+        ("SALEOR_JWKS_URL", "http://192.168.1.20/.well-known/jwks.json"),
+        ("SALEOR_JWKS_URL", "http://127.0.0.1.evil.example/jwks.json"),
+        ("SALEOR_JWKS_URL", "ftp://saleor.example.com/jwks.json"),
+        ("NOTIFY_URL", "http://hooks.example.com/opsgraph?token=T0KEN"),
+        ("NOTIFY_URL", "file:///tmp/notices"),
+        ("NOTIFY_URL", "https:///no-host"),
+    ],
+)
+def test_keys_and_notices_over_an_open_transport_are_refused_at_start_up(
+    monkeypatch: pytest.MonkeyPatch, name: str, url: str
+) -> None:
+    monkeypatch.setenv(f"OPSGRAPH_{name}", url)
+    with pytest.raises(ValidationError, match=f"OPSGRAPH_{name} must") as refused:
+        Settings(_env_file=None)
+    message = str(refused.value)
+    assert "https://" in message
+    assert "T0KEN" not in message
+
+
+@pytest.mark.parametrize(
+    ("name", "url"),
+    [
+        ("SALEOR_JWKS_URL", "https://saleor.example.com/.well-known/jwks.json"),
+        ("SALEOR_JWKS_URL", "file:///etc/opsgraph/jwks.json"),
+        ("SALEOR_JWKS_URL", "http://127.0.0.1:8000/.well-known/jwks.json"),
+        ("SALEOR_JWKS_URL", "http://localhost:8000/.well-known/jwks.json"),
+        ("NOTIFY_URL", "https://hooks.example.com/opsgraph"),
+        ("NOTIFY_URL", "http://127.0.0.1:9/notices"),
+        ("NOTIFY_URL", "http://[::1]:9/notices"),
+    ],
+)
+def test_https_file_and_loopback_urls_are_accepted(
+    monkeypatch: pytest.MonkeyPatch, name: str, url: str
+) -> None:
+    monkeypatch.setenv(f"OPSGRAPH_{name}", url)
+    settings = Settings(_env_file=None)
+    assert getattr(settings, name.lower()) == url
+
+
+def test_webhook_replay_window_has_a_default_and_a_floor(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("OPSGRAPH_WEBHOOK_MAX_AGE_S", raising=False)
+    assert Settings(_env_file=None).webhook_max_age_s == 900
+    monkeypatch.setenv("OPSGRAPH_WEBHOOK_MAX_AGE_S", "30")
+    with pytest.raises(ValidationError, match="webhook_max_age_s"):
+        Settings(_env_file=None)

@@ -294,6 +294,29 @@ async def test_unconfigured_source_is_not_enabled(signer: SaleorSigner) -> None:
         await verify_saleor(BODY, signer.headers("order_created", BODY), jwks=None, hmac_secret="")
 
 
-def test_jwks_location_must_be_http_or_file() -> None:
-    with pytest.raises(ValueError, match="http"):
-        JwksCache("ftp://shop.example.com/jwks.json")
+@pytest.mark.parametrize(
+    "location",
+    [
+        "ftp://shop.example.com/jwks.json",
+        "http://shop.example.com/.well-known/jwks.json",
+        "http://10.0.0.5/.well-known/jwks.json",
+        "https:///no-host",
+    ],
+)
+def test_jwks_location_must_be_https_or_file_or_loopback(location: str) -> None:
+    with pytest.raises(ValueError, match="https://"):
+        JwksCache(location)
+
+
+@pytest.mark.parametrize(
+    "location",
+    [
+        "https://shop.example.com/.well-known/jwks.json",
+        "http://127.0.0.1:8000/.well-known/jwks.json",
+        "http://[::1]:8000/jwks.json",
+        "http://localhost/jwks.json",
+        "file:///etc/opsgraph/jwks.json",
+    ],
+)
+def test_jwks_location_over_a_safe_transport_is_accepted(location: str) -> None:
+    assert JwksCache(location).location == location
