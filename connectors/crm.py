@@ -65,7 +65,8 @@ async def customer_orders(
     """Totals of a customer's orders in the store (by user id or email)."""
     cursor = await conn.execute(
         """
-        SELECT (SELECT coalesce(sum((i->>'price')::numeric), 0)
+        SELECT (SELECT coalesce(sum((i->>'price')::numeric
+                                    * coalesce((i->>'quantity')::numeric, 1)), 0)
                   FROM json_array_elements(o.doc->'items') i) AS total
           FROM store_orders o
          WHERE o.tenant_id = %s AND o.status <> 'cancelled' AND o.order_id <> %s

@@ -10,6 +10,8 @@ from psycopg import AsyncConnection
 from psycopg.rows import DictRow
 from psycopg.types.json import Json
 
+from runtime.order_lines import whole_quantity
+
 Conn = AsyncConnection[DictRow]
 
 
@@ -40,20 +42,55 @@ def customer_ref(payload: dict[str, Any]) -> str:
     return str(customer.get("id") or payload.get("email") or "guest")
 
 
+def units(item: dict[str, Any]) -> int:
+    """How many units an item record stands for: τ-bench's records are one unit each."""
+    return int(item.get("quantity", 1))
+
+
+def item_quantities(order: dict[str, Any]) -> dict[str, int]:
+    """Units per item id over the order's records, in order of first appearance."""
+    quantities: dict[str, int] = {}
+    for item in order.get("items", []):
+        item_id = str(item["item_id"])
+        quantities[item_id] = quantities.get(item_id, 0) + units(item)
+    return quantities
+
+
+def line_item(line: dict[str, Any]) -> dict[str, Any] | None:
+    """One order line as one item record (τ-bench's fields); several units carry a quantity.
+
+    τ-bench's seed orders repeat a record per unit; a mirrored line is kept as one record so
+    a line's size costs nothing, and a one-unit line looks exactly like a seed record.
+    """
+    try:
+        quantity = whole_quantity(line.get("quantity"))
+    except ValueError:
+        return None
+    if quantity <= 0:
+        return None
+    item: dict[str, Any] = {
+        "name": line.get("name", ""),
+        "product_id": line.get("product_id") or line.get("sku", ""),
+        "item_id": str(line.get("sku") or line.get("item_id") or ""),
+        "price": float(line.get("unit_price") or 0),
+        "options": {},
+    }
+    if quantity > 1:
+        item["quantity"] = quantity
+    return item
+
+
+def line_items(lines: Any) -> list[dict[str, Any]]:
+    if not isinstance(lines, list):
+        return []
+    found = (line_item(line) for line in lines if isinstance(line, dict))
+    return [item for item in found if item is not None]
+
+
 def order_doc(payload: dict[str, Any], existing: dict[str, Any] | None) -> dict[str, Any]:
     """A canonical order payload as a store record; what the store already knows is kept."""
     order_id = str(payload["order_id"])
-    items = [
-        {
-            "name": line.get("name", ""),
-            "product_id": line.get("product_id") or line.get("sku", ""),
-            "item_id": str(line.get("sku") or line.get("item_id") or ""),
-            "price": float(line.get("unit_price") or 0),
-            "options": {},
-        }
-        for line in payload.get("lines") or []
-        for _ in range(int(line.get("quantity") or 1))
-    ]
+    items = line_items(payload.get("lines"))
     doc = dict(existing or {})
     doc.setdefault("order_id", order_id)
     doc.setdefault("user_id", customer_ref(payload))
@@ -104,7 +141,12 @@ async def add_fulfillment(
         return "Error: order not found"
     if order["status"] != "pending":
         return f"Error: order is {order['status']}, not pending"
-    fulfillment = {"tracking_id": [tracking_id(idempotency_key)], "item_ids": item_ids}
+    fulfillment: dict[str, Any] = {
+        "tracking_id": [tracking_id(idempotency_key)],
+        "item_ids": item_ids,
+    }
+    if any(units(item) != 1 for item in order.get("items", [])):
+        fulfillment["quantities"] = item_quantities(order)
     order["fulfillments"].append(fulfillment)
     order["status"] = "processed"
     await save_order(conn, tenant_id=tenant_id, order=order)
@@ -112,7 +154,7 @@ async def add_fulfillment(
 
 
 def order_total(order: dict[str, Any]) -> float:
-    return round(sum(float(item["price"]) for item in order.get("items", [])), 2)
+    return round(sum(float(item["price"]) * units(item) for item in order.get("items", [])), 2)
 
 
 def summarize(order: dict[str, Any]) -> str:
@@ -121,7 +163,7 @@ def summarize(order: dict[str, Any]) -> str:
             "order_id": order["order_id"],
             "status": order["status"],
             "total": order_total(order),
-            "items": len(order.get("items", [])),
+            "items": sum(units(item) for item in order.get("items", [])),
         }
     )
 

@@ -12,9 +12,10 @@ from typing import Any
 from psycopg import AsyncConnection
 from psycopg.rows import DictRow
 from psycopg.types.json import Jsonb
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from runtime.database import Pool
+from runtime.order_lines import check_event_lines
 
 EVENT_TYPE_PATTERN = r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$"
 
@@ -81,6 +82,12 @@ class CanonicalEvent(BaseModel):
     entity: str = Field(min_length=1, max_length=200, examples=["order:1001"])
     payload: dict[str, Any] = Field(default_factory=dict)
     occurred_at: datetime | None = None
+
+    @model_validator(mode="after")
+    def _bounded_lines(self) -> CanonicalEvent:
+        """Order and invoice lines within OPSGRAPH_MAX_ORDER_LINES / _MAX_LINE_QUANTITY."""
+        check_event_lines(self.type, self.payload)
+        return self
 
 
 class StoredEvent(BaseModel):

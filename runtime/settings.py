@@ -105,6 +105,12 @@ class Settings(BaseSettings):
         default=None, description="Comma-separated source=whsec_... pairs."
     )
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
+    max_order_lines: int = Field(
+        default=500, ge=1, description="More lines in one order or invoice are refused."
+    )
+    max_line_quantity: int = Field(
+        default=10_000, ge=1, description="A larger quantity on one line is refused."
+    )
     smtp_url: SecretStr | None = Field(
         default=None, description="smtp://[user:pass@]host[:port]; unset keeps mail in the outbox."
     )

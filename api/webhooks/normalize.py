@@ -22,6 +22,7 @@ from api.webhooks.payloads import (
     stripe_fields,
 )
 from runtime.events import CANONICAL_EVENT_TYPES
+from runtime.order_lines import check_event_lines
 
 REGISTRY_VERSION = 1
 
@@ -232,6 +233,7 @@ def normalize_standard(source: str, webhook_id: str, timestamp: str, body: Any) 
     if event_type not in CANONICAL_EVENT_TYPES:
         return Normalized(None, f"{source}:{event_type}", occurred, {}, webhook_id, event_type)
     data = _object(event.get("data") or {}, f"{source} data")
+    check_event_lines(event_type, data)
     kind = event_type.split(".", 1)[0]
     return Normalized(
         event_type,

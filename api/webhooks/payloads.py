@@ -9,6 +9,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from runtime.order_lines import LineLimits, bounded_quantity, check_line_count
+
 
 def parse_time(value: Any) -> datetime | None:
     """An ISO-8601 string or a unix timestamp as an aware datetime; None when unreadable."""
@@ -68,22 +70,23 @@ def compact(fields: dict[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in fields.items() if value is not None}
 
 
-def quantity(line: dict[str, Any]) -> int:
-    value = first(line, "quantity")
-    try:
-        return 1 if value is None else int(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"line quantity {value!r} is not a whole number") from None
+def quantity(line: dict[str, Any], limits: LineLimits) -> int:
+    """The line's quantity, refused (ValueError: the delivery is rejected) out of bounds."""
+    return bounded_quantity(first(line, "quantity"), limits)
 
 
-def order_lines(item: dict[str, Any]) -> list[dict[str, Any]]:
+def order_lines(item: dict[str, Any], limits: LineLimits | None = None) -> list[dict[str, Any]]:
+    """The order's lines; more than the configured number of lines is refused."""
     lines = item.get("lines") or item.get("line_items") or []
+    chosen = limits or LineLimits.of()
+    if isinstance(lines, list):
+        check_line_count(len(lines), chosen)
     return [
         compact(
             {
                 "sku": first(line, "sku", "productSku", "product_sku"),
                 "name": first(line, "name", "title", "productName", "product_name"),
-                "quantity": quantity(line),
+                "quantity": quantity(line, chosen),
                 "unit_price": amount(first(line, "unitPrice", "unit_price_gross_amount", "price")),
             }
         )

@@ -5,6 +5,10 @@ the same checks in the same order, the same "Error: ..." answers, the same float
 and rounding, and on success the changed record as `json.dumps` renders it. Rules mutate
 `data` in place; `apply_rule` turns an exception into τ-bench's `Error: <exception>` answer
 and, as τ-bench does, keeps whatever the rule changed before it failed.
+
+Item records are one unit each in τ-bench's data; an order mirrored from a platform keeps a
+line of several units as one record with a `quantity`. The rules count units, and a swap
+splits one unit off such a line, so on τ-bench's records every answer is unchanged.
 """
 
 from __future__ import annotations
@@ -151,7 +155,7 @@ def modify_pending_order_items(
         method["balance"] = round(method["balance"] - diff_price, 2)
     variants_of = data["products"]
     for item_id, new_item_id in zip(item_ids, new_item_ids, strict=False):
-        item = first_item(order, item_id)
+        item = one_unit(order, first_item(order, item_id))
         variant = variants_of[item["product_id"]]["variants"][new_item_id]
         item["item_id"] = new_item_id
         item["price"] = variant["price"]
@@ -176,9 +180,8 @@ def return_delivered_order_items(
         and payment_method_id != order["payment_history"][0]["payment_method_id"]
     ):
         return "Error: payment method should be either the original payment method or a gift card"
-    in_order = [item["item_id"] for item in order["items"]]
     for item_id in item_ids:
-        if item_ids.count(item_id) > in_order.count(item_id):
+        if item_ids.count(item_id) > unit_count(order, item_id):
             return "Error: some item not found"
 
     order["status"] = "return requested"
@@ -241,9 +244,8 @@ def check_swap(
     data: StoreData, order: Doc, item_ids: list[str], new_item_ids: list[str]
 ) -> float | str:
     """The price difference of swapping items for variants of the same products, or an error."""
-    in_order = [item["item_id"] for item in order["items"]]
     for item_id in item_ids:
-        if item_ids.count(item_id) > in_order.count(item_id):
+        if item_ids.count(item_id) > unit_count(order, item_id):
             return f"Error: {item_id} not found"
     if len(item_ids) != len(new_item_ids):
         return "Error: the number of items to be exchanged should match"
@@ -256,6 +258,30 @@ def check_swap(
             return f"Error: new item {new_item_id} not found or available"
         diff_price += variants[new_item_id]["price"] - item["price"]
     return diff_price
+
+
+def unit_count(order: Doc, item_id: str) -> int:
+    """Units of `item_id` in the order: τ-bench's records are one unit each; a record
+    mirrored from a platform's order line may stand for several (its `quantity`)."""
+    return sum(
+        int(item.get("quantity", 1)) for item in order["items"] if item["item_id"] == item_id
+    )
+
+
+def one_unit(order: Doc, item: Doc) -> Doc:
+    """The record of a single unit of `item`: itself when it is one unit, else one unit split
+    off the line (placed right after it) so a swap changes exactly one unit."""
+    quantity = int(item.get("quantity", 1))
+    if quantity <= 1:
+        return item
+    if quantity == 2:
+        del item["quantity"]
+    else:
+        item["quantity"] = quantity - 1
+    unit = {key: value for key, value in item.items() if key != "quantity"}
+    items: list[Doc] = order["items"]
+    items.insert(next(i for i, held in enumerate(items) if held is item) + 1, unit)
+    return unit
 
 
 def first_item(order: Doc, item_id: str) -> Doc:

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from typing import Any
 
 from langchain_core.tools import StructuredTool
 from pydantic import BaseModel, Field
 
 from connectors.crm import customer_orders
-from connectors.orders import add_fulfillment, cancel_order, get_order, order_total
+from connectors.orders import (
+    add_fulfillment,
+    cancel_order,
+    get_order,
+    item_quantities,
+    order_total,
+    units,
+)
 from connectors.outbox import enqueue_email
 from connectors.stock import release, reserve, ship
 from graph.tools.base import ToolEnv, effect_tool, reader_tool
@@ -113,7 +119,7 @@ async def reserve_order_stock(env: ToolEnv, args: OrderRef) -> dict[str, Any] | 
     order = await get_order(env.conn, tenant_id=env.tenant_id, order_id=args.order_id)
     if order is None:
         return "Error: order not found"
-    quantities = dict(Counter(str(item["item_id"]) for item in order["items"]))
+    quantities = item_quantities(order)
     return await reserve(
         env.conn, tenant_id=env.tenant_id, order_id=args.order_id, quantities=quantities
     )
@@ -178,7 +184,7 @@ async def confirm_order(env: ToolEnv, args: Confirmation) -> dict[str, Any] | st
     tracking = [t for f in order["fulfillments"] for t in f.get("tracking_id", [])]
     body = ORDER_CONFIRMATION.format(
         order_id=args.order_id,
-        items="\n".join(f"- {item['name']} ({item['price']:.2f})" for item in order["items"]),
+        items="\n".join(item_line(item) for item in order["items"]),
         total=order_total(order),
         tracking=", ".join(tracking) or "to follow",
     )
@@ -191,6 +197,11 @@ async def confirm_order(env: ToolEnv, args: Confirmation) -> dict[str, Any] | st
         body=body,
     )
     return {"message_id": str(message_id), "to": args.email}
+
+
+def item_line(item: dict[str, Any]) -> str:
+    count = units(item)
+    return f"- {item['name']} ({item['price']:.2f})" + (f" x {count}" if count > 1 else "")
 
 
 ORDER_CONFIRMATION = """Thank you for your order {order_id}.
@@ -239,8 +250,10 @@ class ProductRef(BaseModel):
 async def sales_velocity(env: ToolEnv, args: ProductRef) -> dict[str, Any]:
     cursor = await env.conn.execute(
         """
-        SELECT i->>'item_id' AS item_id, count(*) AS sold, avg((i->>'price')::numeric) AS price
-          FROM store_orders o, json_array_elements(o.doc->'items') i
+        SELECT i->>'item_id' AS item_id, sum(u.units) AS sold,
+               sum((i->>'price')::numeric * u.units) / sum(u.units) AS price
+          FROM store_orders o, json_array_elements(o.doc->'items') i,
+               LATERAL (SELECT coalesce((i->>'quantity')::numeric, 1) AS units) u
          WHERE o.tenant_id = %s AND i->>'product_id' = %s AND o.status <> 'cancelled'
          GROUP BY 1 ORDER BY 2 DESC
         """,

@@ -14,10 +14,13 @@ from api.webhooks.payloads import (
     generic_fields,
     money_currency,
     order_fields,
+    order_lines,
     parse_time,
     product_fields,
     stripe_fields,
 )
+from runtime.order_lines import LineLimits
+from runtime.settings import get_settings
 
 NEW_YEAR_2026 = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -299,6 +302,61 @@ def test_order_line_quantity_zero_is_kept() -> None:
     fields = order_fields({"id": 1, "line_items": [{"sku": "A", "quantity": 0}]})
 
     assert fields["lines"] == [{"sku": "A", "quantity": 0}]
+
+
+def test_order_line_quantity_at_the_limit_is_kept() -> None:
+    fields = order_fields({"id": 1, "line_items": [{"sku": "A", "quantity": 10_000}]})
+
+    assert fields["lines"] == [{"sku": "A", "quantity": 10_000}]
+
+
+@pytest.mark.parametrize(
+    ("quantity", "reason"),
+    [
+        (300_000, "line quantity 300000 is over the limit of 10000"),
+        (10_001, "line quantity 10001 is over the limit of 10000"),
+        (2**70, "is over the limit of 10000"),
+        (-1, "line quantity -1 is negative"),
+        (2.5, "line quantity 2.5 is not a whole number"),
+        ("lots", "line quantity 'lots' is not a whole number"),
+        (True, "line quantity True is not a whole number"),
+    ],
+)
+def test_order_line_quantity_out_of_bounds_is_refused(quantity: Any, reason: str) -> None:
+    """The normalizer's ValueError is what makes the route answer 400 and store `rejected`."""
+    with pytest.raises(ValueError, match=reason):
+        order_fields({"id": 1, "line_items": [{"sku": "A", "quantity": quantity}]})
+
+
+def test_more_order_lines_than_the_limit_are_refused() -> None:
+    lines = [{"sku": f"S{n}", "quantity": 1} for n in range(501)]
+
+    with pytest.raises(ValueError, match="501 lines is over the limit of 500"):
+        order_fields({"id": 1, "line_items": lines})
+    assert len(order_fields({"id": 1, "line_items": lines[:500]})["lines"]) == 500
+
+
+def test_line_limits_come_from_the_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OPSGRAPH_MAX_ORDER_LINES", "2")
+    monkeypatch.setenv("OPSGRAPH_MAX_LINE_QUANTITY", "5")
+    get_settings.cache_clear()
+    try:
+        with pytest.raises(ValueError, match="over the limit of 5"):
+            order_fields({"id": 1, "line_items": [{"sku": "A", "quantity": 6}]})
+        with pytest.raises(ValueError, match="3 lines is over the limit of 2"):
+            order_fields({"id": 1, "line_items": [{"sku": "A"}] * 3})
+    finally:
+        get_settings.cache_clear()
+
+
+def test_explicit_limits_override_the_settings() -> None:
+    limits = LineLimits(max_lines=1, max_quantity=3)
+
+    assert order_lines({"lines": [{"sku": "A", "quantity": 3}]}, limits) == [
+        {"sku": "A", "quantity": 3}
+    ]
+    with pytest.raises(ValueError, match="over the limit of 3"):
+        order_lines({"lines": [{"sku": "A", "quantity": 4}]}, limits)
 
 
 # --- product_fields -----------------------------------------------------------------------
