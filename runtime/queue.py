@@ -9,6 +9,8 @@ import procrastinate
 from psycopg import AsyncConnection
 from psycopg.rows import DictRow
 
+from runtime.database import RECONNECT_GIVE_UP_S
+
 PROCESS_EVENT = "process_event"
 RESUME_RUN = "resume_run"
 EVENTS_QUEUE = "events"
@@ -19,11 +21,17 @@ def build_queue_app(url: str, *, max_connections: int = 4) -> procrastinate.App:
     """A procrastinate app with a small pool of its own on the same database.
 
     Its pool is separate from ours because procrastinate opens its LISTEN connection with
-    its own connection arguments. The worker side registers its tasks on the app
-    (`service.tasks`); the API defers by name, on our connection, inside our transaction.
+    its own connection arguments; like ours, it gives up a backed-off reconnection early so
+    a worker restarted after an outage finds connections at once. The worker side registers
+    its tasks on the app (`service.tasks`); the API defers by name, on our connection,
+    inside our transaction.
     """
     connector = procrastinate.PsycopgConnector(
-        conninfo=url, min_size=1, max_size=max_connections, name="procrastinate"
+        conninfo=url,
+        min_size=1,
+        max_size=max_connections,
+        name="procrastinate",
+        reconnect_timeout=RECONNECT_GIVE_UP_S,
     )
     return procrastinate.App(connector=connector)
 
