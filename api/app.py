@@ -10,6 +10,8 @@ import procrastinate
 from fastapi import FastAPI
 
 from api import approvals, events, health, inbox, keys
+from api.errors import complete_contract, install_error_handlers
+from api.limits import BodyLimit
 from api.webhooks import router as webhooks
 from api.webhooks.config import WebhookConfig
 from runtime.resources import Resources, open_resources
@@ -43,10 +45,13 @@ def create_app(
 
     app = FastAPI(title="opsgraph", version="0.1.0", lifespan=lifespan)
     app.state.webhooks = WebhookConfig.from_settings(settings)
+    app.add_middleware(BodyLimit, max_body_bytes=settings.max_body_bytes)
+    install_error_handlers(app)
     app.include_router(health.router)
     app.include_router(events.router)
     app.include_router(approvals.router)
     app.include_router(keys.router)
     app.include_router(webhooks.router)
     app.include_router(inbox.router)
+    complete_contract(app)
     return app

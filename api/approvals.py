@@ -12,6 +12,8 @@ from pydantic import BaseModel, ValidationError
 
 from api.auth import require_role
 from api.deps import ResourcesDep
+from api.errors import error_responses
+from api.limits import JsonBody
 from graph.tools.env import EFFECTS
 from hitl.approvals import Approval, ApprovalStatus, get_approval, list_approvals
 from hitl.decide import decide
@@ -85,7 +87,7 @@ async def read_approvals(
     return [ApprovalView.of(approval) for approval in found]
 
 
-@router.get("/{approval_id}", response_model=ApprovalView)
+@router.get("/{approval_id}", response_model=ApprovalView, responses=error_responses(404))
 async def read_approval(
     approval_id: str, key: ReviewerKey, resources: ResourcesDep
 ) -> ApprovalView:
@@ -100,12 +102,12 @@ async def read_approval(
 @router.post(
     "/{approval_id}/decision",
     response_model=ApprovalView,
-    responses={403: {}, 404: {}, 409: {}, 410: {}, 422: {}},
+    responses=error_responses(404, 409, 410),
 )
 async def decide_approval(
     approval_id: str,
-    body: DecisionIn,
     key: ReviewerKey,
+    body: Annotated[DecisionIn, Depends(JsonBody(DecisionIn))],
     resources: ResourcesDep,
     request: Request,
 ) -> ApprovalView:

@@ -8,11 +8,13 @@ from datetime import datetime
 from typing import Annotated, Any
 
 import psycopg
-from fastapi import APIRouter, HTTPException, Query, status
+from fastapi import APIRouter, Depends, HTTPException, Query, status
 from psycopg_pool import PoolTimeout
 from pydantic import BaseModel
 
 from api.deps import AdminKey, OperatorKey, ReaderKey, ResourcesDep
+from api.errors import error_responses
+from api.limits import JsonBody
 from runtime.events import (
     CANONICAL_EVENT_TYPES,
     CanonicalEvent,
@@ -62,11 +64,17 @@ class EventView(BaseModel):
         return cls.model_validate(event.model_dump())
 
 
+EventBody = Annotated[CanonicalEvent, Depends(JsonBody(CanonicalEvent))]
+
+
 @router.post("", status_code=status.HTTP_202_ACCEPTED, response_model=EventAccepted)
-async def create_event(
-    body: CanonicalEvent, key: OperatorKey, resources: ResourcesDep
-) -> EventAccepted:
-    """Accept a canonical event; answered only once the row and its job are committed."""
+async def create_event(key: OperatorKey, body: EventBody, resources: ResourcesDep) -> EventAccepted:
+    """Accept a canonical event; answered only once the row and its job are committed.
+
+    The key is checked before the body is read; values the store cannot hold (NUL
+    characters, lone surrogates, NaN, integers beyond 64 bits, times before 2000 or more
+    than a day ahead) are refused with 422.
+    """
     if body.type not in CANONICAL_EVENT_TYPES:
         raise HTTPException(
             status.HTTP_422_UNPROCESSABLE_CONTENT,
@@ -123,7 +131,11 @@ class ReplayAccepted(BaseModel):
     run: int
 
 
-@router.post("/{event_id}/replay", status_code=status.HTTP_202_ACCEPTED)
+@router.post(
+    "/{event_id}/replay",
+    status_code=status.HTTP_202_ACCEPTED,
+    responses=error_responses(404, 409),
+)
 async def replay_one_event(
     event_id: uuid.UUID,
     key: AdminKey,
@@ -147,7 +159,7 @@ async def replay_one_event(
     )
 
 
-@router.get("/{event_id}", response_model=EventView)
+@router.get("/{event_id}", response_model=EventView, responses=error_responses(404))
 async def read_event(event_id: uuid.UUID, key: ReaderKey, resources: ResourcesDep) -> EventView:
     """An event's status and run timeline: supervisors, specialists, tool calls and results."""
     event = await get_event(resources.pool, tenant_id=key.tenant_id, event_id=event_id)

@@ -7,13 +7,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any
+from typing import Annotated, Any
 
 from psycopg import AsyncConnection
 from psycopg.rows import DictRow
 from psycopg.types.json import Jsonb
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from runtime.bounds import SaneTime, StorableObject, storable_text
 from runtime.database import Pool
 from runtime.order_lines import check_event_lines
 
@@ -79,9 +80,13 @@ class CanonicalEvent(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     type: str = Field(pattern=EVENT_TYPE_PATTERN, examples=["order.created"])
-    entity: str = Field(min_length=1, max_length=200, examples=["order:1001"])
-    payload: dict[str, Any] = Field(default_factory=dict)
-    occurred_at: datetime | None = None
+    entity: Annotated[str, storable_text("entity")] = Field(
+        min_length=1, max_length=200, examples=["order:1001"]
+    )
+    payload: StorableObject = Field(default_factory=dict)
+    occurred_at: SaneTime | None = Field(
+        default=None, description="When it happened: from 2000 to a day ahead of now."
+    )
 
     @model_validator(mode="after")
     def _bounded_lines(self) -> CanonicalEvent:
