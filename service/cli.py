@@ -9,13 +9,12 @@ from typing import Annotated
 
 import typer
 
-from runtime.apikeys import Role, UnknownTenantError, create_key
 from runtime.events import EventStatus, get_event
 from runtime.logging import configure_logging
 from runtime.replay import ReplayRefused, event_ids_with_status, replay_event
 from runtime.resources import open_resources
 from runtime.settings import Settings, get_settings
-from service import cli_approvals, cli_audit, cli_ops
+from service import cli_approvals, cli_audit, cli_keys, cli_ops
 
 app = typer.Typer(
     help="opsgraph: an agent service for commerce and SaaS operations.",
@@ -23,10 +22,9 @@ app = typer.Typer(
     add_completion=False,
 )
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
-keys_app = typer.Typer(help="API keys.", no_args_is_help=True)
 events_app = typer.Typer(help="The events inbox.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
-app.add_typer(keys_app, name="keys")
+app.add_typer(cli_keys.keys_app, name="keys")
 app.add_typer(events_app, name="events")
 app.add_typer(cli_ops.tools_app, name="tools")
 app.add_typer(cli_ops.store_app, name="store")
@@ -121,29 +119,6 @@ def db_migrate() -> None:
     asyncio.run(main())
 
 
-@keys_app.command("create")
-def keys_create(
-    role: Annotated[Role, typer.Option(help="What the key may do.")],
-    name: Annotated[str, typer.Option(help="Who or what holds the key.")],
-    tenant: Annotated[str, typer.Option(help="The tenant the key is bound to.")] = "default",
-) -> None:
-    """Create an API key; it is printed once and only its hash is stored."""
-    settings = load_settings()
-
-    async def main() -> str:
-        async with open_resources(settings) as resources:
-            _, secret = await create_key(resources.pool, tenant_id=tenant, name=name, role=role)
-        return secret
-
-    try:
-        secret = asyncio.run(main())
-    except UnknownTenantError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from exc
-    typer.echo(secret)
-    typer.echo(f"{role.value} key {name!r} for tenant {tenant!r}; it is not shown again.", err=True)
-
-
 @events_app.command("show")
 def events_show(
     event_id: Annotated[uuid.UUID, typer.Argument(help="The event id.")],
@@ -214,6 +189,7 @@ def events_replay(
         raise typer.Exit(1)
 
 
+cli_keys.register(load_settings)
 cli_ops.register(load_settings)
 cli_audit.register(load_settings)
 cli_approvals.register(load_settings)

@@ -22,6 +22,8 @@ COMMANDS = [
     ["demo"],
     ["db", "migrate"],
     ["keys", "create"],
+    ["keys", "list"],
+    ["keys", "revoke"],
     ["events", "show"],
 ]
 
