@@ -21,6 +21,7 @@ class WebhookConfig:
     stripe_tolerance_s: int
     standard_secrets: dict[str, str] = field(default_factory=dict)
     max_body_bytes: int = 1_048_576
+    max_age_s: float = 900.0
     tenant_id: str = WEBHOOK_TENANT
 
     @property
@@ -44,4 +45,5 @@ class WebhookConfig:
             stripe_tolerance_s=settings.stripe_tolerance_s,
             standard_secrets=standard_secrets,
             max_body_bytes=settings.max_body_bytes,
+            max_age_s=settings.webhook_max_age_s,
         )

@@ -16,6 +16,13 @@ class SignatureError(Exception):
     """
 
 
+class MalformedPayload(ValueError):
+    """The body is authentic but not the JSON shape (or the event) its event name promises.
+
+    The delivery is kept as `rejected` and answered 400: resending it cannot help.
+    """
+
+
 class SourceNotEnabled(Exception):
     """No secret or key is configured for this source, so nothing it sends can be trusted."""
 

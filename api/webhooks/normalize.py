@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from api.webhooks.claims import check_saleor_claim, check_shopify_claim, saleor_issued_at
+from api.webhooks.errors import MalformedPayload
 from api.webhooks.payloads import (
     customer_fields,
     generic_fields,
@@ -25,10 +27,6 @@ from runtime.events import CANONICAL_EVENT_TYPES
 from runtime.order_lines import check_event_lines
 
 REGISTRY_VERSION = 1
-
-
-class MalformedPayload(ValueError):
-    """The body is authentic but not the JSON shape its event name promises."""
 
 
 @dataclass(frozen=True)
@@ -46,6 +44,7 @@ class Normalized:
     payload: dict[str, Any]
     dedupe_key: str
     source_event: str
+    sent_at: datetime | None = None
 
 
 SALEOR: Mapping[str, SourceRoute] = {
@@ -167,21 +166,32 @@ def normalize_saleor(event_name: str, raw: bytes, body: Any) -> Normalized:
     if mapping is None:
         return Normalized(None, f"saleor:{name}", None, {}, dedupe, name)
     item, issued = saleor_object(body, mapping.kind)
+    check_saleor_claim(name, body, item)
     payload = mapping.fields(item)
     if mapping.canonical == "stock.out":
         payload.setdefault("stock", 0)
     occurred = issued or parse_time(item.get("updatedAt") or item.get("created"))
     object_id = payload.get(f"{mapping.kind}_id") or item.get("id")
     return Normalized(
-        mapping.canonical, _entity(mapping.kind, object_id), occurred, payload, dedupe, name
+        mapping.canonical,
+        _entity(mapping.kind, object_id),
+        occurred,
+        payload,
+        dedupe,
+        name,
+        sent_at=saleor_issued_at(body),
     )
 
 
-def normalize_shopify(topic: str, webhook_id: str, body: Any) -> Normalized:
+def normalize_shopify(topic: str, raw: bytes, body: Any) -> Normalized:
+    """Shopify's `X-Shopify-Webhook-Id` is unsigned, so a delivery is known by what is signed:
+    the body, under the topic it claims (checked against the body)."""
+    dedupe = hashlib.sha256(topic.encode() + b"\n" + raw).hexdigest()
     mapping = SHOPIFY.get(topic)
     if mapping is None:
-        return Normalized(None, f"shopify:{topic}", None, {}, webhook_id, topic)
+        return Normalized(None, f"shopify:{topic}", None, {}, dedupe, topic)
     item = _object(body, "shopify")
+    check_shopify_claim(topic, item)
     payload = mapping.fields(item)
     if topic == "inventory_levels/update" and item.get("available") == 0:
         mapping = SourceRoute("stock.out", mapping.kind, mapping.fields)
@@ -194,7 +204,7 @@ def normalize_shopify(topic: str, webhook_id: str, body: Any) -> Normalized:
         _entity(mapping.kind, object_id or item.get("id")),
         occurred,
         payload,
-        webhook_id,
+        dedupe,
         topic,
     )
 

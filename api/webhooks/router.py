@@ -10,10 +10,12 @@ from fastapi.responses import JSONResponse
 
 from api.deps import ResourcesDep
 from api.webhooks.body import read_body
+from api.webhooks.claims import require_fresh
 from api.webhooks.config import WebhookConfig
 from api.webhooks.errors import KeysUnavailable, SignatureError, SourceNotEnabled, require_header
 from api.webhooks.intake import ingest
 from api.webhooks.normalize import (
+    Normalized,
     normalize_saleor,
     normalize_shopify,
     normalize_standard,
@@ -32,7 +34,10 @@ NOT_ENABLED = HTTPException(status.HTTP_404_NOT_FOUND, detail="source not enable
 RESPONSES: dict[int | str, dict[str, str]] = {
     200: {"description": "duplicate delivery, or an event type we ignore"},
     202: {"description": "stored and queued"},
-    400: {"description": "authentic but malformed (stored as rejected)"},
+    400: {
+        "description": "authentic but malformed, contradicting its event name, or issued "
+        "outside the replay window (stored as rejected)"
+    },
     401: {"description": "bad or missing signature (nothing stored)"},
     404: {"description": "source not enabled"},
     413: {"description": "body too large"},
@@ -46,6 +51,12 @@ async def get_config(request: Request) -> WebhookConfig:
 
 
 ConfigDep = Annotated[WebhookConfig, Depends(get_config)]
+
+
+def fresh(normalized: Normalized, config: WebhookConfig) -> Normalized:
+    """The delivery, if the time its body was issued lies within the replay window."""
+    require_fresh(normalized.sent_at, max_age_s=config.max_age_s, now=None)
+    return normalized
 
 
 def refused(source: str, exc: Exception) -> HTTPException:
@@ -81,7 +92,7 @@ async def receive_saleor(
         source="saleor",
         raw=raw,
         headers=request.headers,
-        normalize=lambda body: normalize_saleor(event_name, raw, body),
+        normalize=lambda body: fresh(normalize_saleor(event_name, raw, body), config),
     )
 
 
@@ -96,7 +107,6 @@ async def receive_shopify(
     try:
         verify_shopify(raw, request.headers, secrets=config.shopify_secrets)
         topic = require_header(request.headers, "X-Shopify-Topic")
-        webhook_id = require_header(request.headers, "X-Shopify-Webhook-Id")
     except (SignatureError, SourceNotEnabled) as exc:
         raise refused("shopify", exc) from None
     return await ingest(
@@ -105,7 +115,7 @@ async def receive_shopify(
         source="shopify",
         raw=raw,
         headers=request.headers,
-        normalize=lambda body: normalize_shopify(topic, webhook_id, body),
+        normalize=lambda body: normalize_shopify(topic, raw, body),
     )
 
 

@@ -28,12 +28,19 @@ from runtime.events import CANONICAL_EVENT_TYPES
 ORDER_ID = "T3JkZXI6ZjI5ZDQ5YjItMWY2Mi00ZmIyLWE2ZWEtZjE5MjNiNzQ1ZjQ0"
 PRODUCT_ID = "UHJvZHVjdDo3Mg=="
 VARIANT_ID = "UHJvZHVjdFZhcmlhbnQ6MjAz"
-SHOPIFY_WEBHOOK_ID = "b54557e4-bdd9-4b37-8a5f-bf7d70bcd043"
 NEW_YEAR_2026 = 1_767_225_600  # 2026-01-01T00:00:00Z
 
 
 def saleor(event: str, body: Any) -> Normalized:
     return normalize_saleor(event, json.dumps(body).encode(), body)
+
+
+def shopify(topic: str, body: Any) -> Normalized:
+    return normalize_shopify(topic, json.dumps(body).encode(), body)
+
+
+def body_hash(name: str, body: Any) -> str:
+    return hashlib.sha256(name.encode() + b"\n" + json.dumps(body).encode()).hexdigest()
 
 
 # --- the registry -------------------------------------------------------------------------
@@ -177,8 +184,11 @@ KEY_ORDER_FIELDS = ("order_id", "total", "currency", "email", "lines", "billing_
     ],
 )
 def test_saleor_legacy_and_subscription_orders_agree(event: str, canonical: str) -> None:
-    legacy = saleor(event, saleor_legacy_order())
-    subscription = saleor(event, saleor_subscription_order())
+    status = {"order_cancelled": "canceled", "order_fulfilled": "fulfilled"}.get(event)
+    legacy = saleor(event, saleor_legacy_order(**({"status": status} if status else {})))
+    subscription = saleor(
+        event, saleor_subscription_order(**({"status": status.upper()} if status else {}))
+    )
 
     assert legacy.type == subscription.type == canonical
     assert legacy.entity == subscription.entity == f"order:{ORDER_ID}"
@@ -430,11 +440,11 @@ def shopify_order(**overrides: Any) -> dict[str, Any]:
     ("topic", "canonical"), [("orders/create", "order.created"), ("orders/paid", "order.paid")]
 )
 def test_shopify_order(topic: str, canonical: str) -> None:
-    normalized = normalize_shopify(topic, SHOPIFY_WEBHOOK_ID, shopify_order())
+    normalized = shopify(topic, shopify_order())
 
     assert normalized.type == canonical
     assert normalized.entity == "order:820982911946154508"
-    assert normalized.dedupe_key == SHOPIFY_WEBHOOK_ID
+    assert normalized.dedupe_key == body_hash(topic, shopify_order())
     assert normalized.source_event == topic
     assert normalized.occurred_at == datetime(2026, 3, 1, 15, 20, tzinfo=UTC)
     assert normalized.payload == {
@@ -452,9 +462,7 @@ def test_shopify_order(topic: str, canonical: str) -> None:
 
 
 def test_shopify_occurred_at_falls_back_to_created_at() -> None:
-    normalized = normalize_shopify(
-        "orders/create", SHOPIFY_WEBHOOK_ID, shopify_order(updated_at=None)
-    )
+    normalized = shopify("orders/create", shopify_order(updated_at=None))
 
     assert normalized.occurred_at == datetime(2026, 3, 1, 15, 15, tzinfo=UTC)
 
@@ -474,9 +482,7 @@ def inventory_level(available: int | None) -> dict[str, Any]:
     [(0, "stock.out"), (7, "stock.updated"), (None, "stock.updated")],
 )
 def test_shopify_inventory_level(available: int | None, canonical: str) -> None:
-    normalized = normalize_shopify(
-        "inventory_levels/update", SHOPIFY_WEBHOOK_ID, inventory_level(available)
-    )
+    normalized = shopify("inventory_levels/update", inventory_level(available))
 
     assert normalized.type == canonical
     assert normalized.entity == "inventory_item:271878346596884015"
@@ -484,25 +490,21 @@ def test_shopify_inventory_level(available: int | None, canonical: str) -> None:
 
 
 def test_shopify_out_of_stock_does_not_rewrite_the_registry() -> None:
-    normalize_shopify("inventory_levels/update", SHOPIFY_WEBHOOK_ID, inventory_level(0))
-    later = normalize_shopify("inventory_levels/update", SHOPIFY_WEBHOOK_ID, inventory_level(4))
+    shopify("inventory_levels/update", inventory_level(0))
+    later = shopify("inventory_levels/update", inventory_level(4))
 
     assert later.type == "stock.updated"
     assert SHOPIFY["inventory_levels/update"].canonical == "stock.updated"
 
 
 def test_shopify_inventory_level_reports_stock() -> None:
-    normalized = normalize_shopify(
-        "inventory_levels/update", SHOPIFY_WEBHOOK_ID, inventory_level(7)
-    )
+    normalized = shopify("inventory_levels/update", inventory_level(7))
 
     assert normalized.payload["stock"] == 7
 
 
 def test_shopify_out_of_stock_reports_zero_stock() -> None:
-    normalized = normalize_shopify(
-        "inventory_levels/update", SHOPIFY_WEBHOOK_ID, inventory_level(0)
-    )
+    normalized = shopify("inventory_levels/update", inventory_level(0))
 
     assert normalized.payload["stock"] == 0
 
@@ -517,7 +519,7 @@ def test_shopify_refund_keys_the_order() -> None:
         "transactions": [{"amount": "99.50", "currency": "USD", "kind": "refund"}],
     }
 
-    normalized = normalize_shopify("refunds/create", SHOPIFY_WEBHOOK_ID, refund)
+    normalized = shopify("refunds/create", refund)
 
     assert normalized.type == "refund.created"
     assert normalized.entity == "order:450789469"
@@ -541,8 +543,8 @@ def test_shopify_product_and_customer() -> None:
         "last_name": "Norman",
     }
 
-    created = normalize_shopify("products/create", SHOPIFY_WEBHOOK_ID, product)
-    joined = normalize_shopify("customers/create", SHOPIFY_WEBHOOK_ID, customer)
+    created = shopify("products/create", product)
+    joined = shopify("customers/create", customer)
 
     assert (created.type, created.entity) == ("product.created", "product:632910392")
     assert created.payload["sku"] == "IPOD2008PINK"
@@ -553,22 +555,22 @@ def test_shopify_product_and_customer() -> None:
 
 
 def test_shopify_unknown_topic_is_ignored() -> None:
-    normalized = normalize_shopify("carts/create", SHOPIFY_WEBHOOK_ID, "not even an object")
+    normalized = shopify("carts/create", "not even an object")
 
     assert normalized.type is None
-    assert normalized.dedupe_key == SHOPIFY_WEBHOOK_ID
+    assert normalized.dedupe_key == body_hash("carts/create", "not even an object")
     assert normalized.payload == {}
 
 
 @pytest.mark.parametrize("body", [[shopify_order()], "order", None, 7], ids=repr)
 def test_shopify_non_object_body_is_rejected(body: Any) -> None:
     with pytest.raises(MalformedPayload, match="expected a JSON object"):
-        normalize_shopify("orders/create", SHOPIFY_WEBHOOK_ID, body)
+        shopify("orders/create", body)
 
 
 def test_shopify_order_without_id_is_rejected() -> None:
     with pytest.raises(MalformedPayload, match="no order id"):
-        normalize_shopify("orders/create", SHOPIFY_WEBHOOK_ID, shopify_order(id=None))
+        shopify("orders/create", shopify_order(id=None))
 
 
 # --- Stripe -------------------------------------------------------------------------------

@@ -37,7 +37,8 @@ async def outage_app(
 
 
 def delivery(n: int) -> tuple[bytes, dict[str, str]]:
-    body = json.dumps({"id": 7000 + n, "total_price": "5.00", "currency": "USD"}).encode()
+    order = {"id": 7000 + n, "total_price": "5.00", "currency": "USD", "line_items": []}
+    body = json.dumps(order).encode()
     return body, shopify_headers(body, SECRET, topic="orders/create", webhook_id=f"outage-{n}")
 
 
@@ -69,8 +70,8 @@ async def test_503_while_down_then_retries_are_accepted_and_nothing_is_lost(
 
     with psycopg.connect(str(second_pg_server.get_uri())) as conn:
         rows = conn.execute(
-            "SELECT dedupe_key, status FROM events WHERE source = 'shopify' ORDER BY dedupe_key"
+            "SELECT entity, status FROM events WHERE source = 'shopify' ORDER BY entity"
         ).fetchall()
         jobs = conn.execute("SELECT count(*) FROM procrastinate_jobs").fetchone()
-    assert rows == [(f"outage-{n}", "queued") for n in range(3)]
+    assert rows == [(f"order:{7000 + n}", "queued") for n in range(3)]
     assert jobs == (3,)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import time
 import uuid
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -47,7 +48,7 @@ def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Set
     )
 
 
-def saleor_order(order_id: str, issued_at: str = "2026-11-20T10:00:00Z") -> bytes:
+def saleor_order(order_id: str, issued_at: str | None = None) -> bytes:
     order = {
         "id": order_id,
         "number": "17",
@@ -55,6 +56,7 @@ def saleor_order(order_id: str, issued_at: str = "2026-11-20T10:00:00Z") -> byte
         "total": {"gross": {"amount": 120.5, "currency": "USD"}},
         "lines": [],
     }
+    issued_at = issued_at or datetime.now(UTC).isoformat()
     return json.dumps({"order": order, "issuedAt": issued_at}).encode()
 
 
