@@ -1,0 +1,140 @@
+"""The vector index: which embedder made the stored vectors, the column's dimension and its
+HNSW index, and re-embedding everything when the configured embedder changes."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from psycopg import AsyncConnection, sql
+from psycopg.rows import DictRow
+
+from rag.embedders import Embedder
+from runtime.database import Pool
+
+# Serializes claiming and re-building the index (and writes that depend on it).
+INDEX_LOCK_ID = 7_301_955_013
+HNSW_INDEX = "kb_chunks_embedding_hnsw"
+REINDEX_BATCH = 512
+
+ReindexProgress = Callable[[int, int], None]
+"""Called with (chunks embedded so far, chunks in total)."""
+
+
+@dataclass(frozen=True)
+class IndexInfo:
+    embedder: str
+    dimension: int
+
+
+class EmbedderMismatchError(RuntimeError):
+    """The configured embedder is not the one the stored vectors were made with."""
+
+    def __init__(self, indexed: IndexInfo, configured: Embedder) -> None:
+        self.indexed = indexed
+        self.configured_name = configured.name
+        super().__init__(
+            f"the knowledge base was indexed with {indexed.embedder!r} "
+            f"({indexed.dimension} dimensions) but the configured embedder is "
+            f"{configured.name!r}: run `opsgraph kb reindex` to re-embed every chunk with it, "
+            f"or set OPSGRAPH_EMBEDDER back to {indexed.embedder!r}"
+        )
+
+
+class EmptyIndexError(LookupError):
+    """Nothing has been ingested yet, so there is no recorded embedder."""
+
+
+def vector_literal(values: Sequence[float]) -> str:
+    """pgvector's text form; `%.7g` keeps float32 precision."""
+    return "[" + ",".join(f"{value:.7g}" for value in values) + "]"
+
+
+async def index_info(conn: AsyncConnection[DictRow]) -> IndexInfo | None:
+    cursor = await conn.execute("SELECT embedder, dimension FROM kb_index")
+    row = await cursor.fetchone()
+    return None if row is None else IndexInfo(row["embedder"], int(row["dimension"]))
+
+
+def check_embedder(info: IndexInfo | None, embedder: Embedder) -> None:
+    """Refuse an embedder whose vectors would not be comparable with the stored ones."""
+    if info is not None and (
+        info.embedder != embedder.name or info.dimension != embedder.dimension
+    ):
+        raise EmbedderMismatchError(info, embedder)
+
+
+async def ensure_index(conn: AsyncConnection[DictRow], embedder: Embedder) -> IndexInfo:
+    """The index for `embedder`: claimed for it if nothing is indexed yet, refused if another
+    embedder made the stored vectors. Call inside a transaction."""
+    await conn.execute("SELECT pg_advisory_xact_lock(%s)", (INDEX_LOCK_ID,))
+    info = await index_info(conn)
+    check_embedder(info, embedder)
+    if info is not None:
+        return info
+    await _shape_column(conn, embedder.dimension)
+    await conn.execute(CREATE_HNSW)
+    await conn.execute(
+        "INSERT INTO kb_index (embedder, dimension) VALUES (%s, %s)",
+        (embedder.name, embedder.dimension),
+    )
+    return IndexInfo(embedder.name, embedder.dimension)
+
+
+CREATE_HNSW = sql.SQL(
+    "CREATE INDEX IF NOT EXISTS {} ON kb_chunks USING hnsw (embedding vector_cosine_ops)"
+).format(sql.Identifier(HNSW_INDEX))
+
+
+async def _shape_column(conn: AsyncConnection[DictRow], dimension: int) -> None:
+    """Give the embedding column the embedder's dimension (HNSW indexes need one); vectors of
+    another dimension cannot stay, so they are cleared (a reindex writes them again)."""
+    await conn.execute(sql.SQL("DROP INDEX IF EXISTS {}").format(sql.Identifier(HNSW_INDEX)))
+    await conn.execute(
+        sql.SQL("ALTER TABLE kb_chunks ALTER COLUMN embedding TYPE vector({}) USING NULL").format(
+            sql.Literal(dimension)
+        )
+    )
+
+
+async def reindex(
+    pool: Pool, embedder: Embedder, *, progress: ReindexProgress | None = None
+) -> int:
+    """Re-embed every chunk of every tenant with `embedder` and rebuild the HNSW index after
+    the load (faster than maintaining it row by row). One transaction: searches wait, and a
+    failure leaves the old index as it was. Returns the number of chunks embedded."""
+    from rag.chunking import embedding_text
+
+    async with pool.connection() as conn, conn.transaction():
+        await conn.execute("SELECT pg_advisory_xact_lock(%s)", (INDEX_LOCK_ID,))
+        await _shape_column(conn, embedder.dimension)
+        cursor = await conn.execute(
+            "SELECT chunk_id, title, heading_path, content FROM kb_chunks ORDER BY chunk_id"
+        )
+        rows = await cursor.fetchall()
+        await conn.execute(
+            "CREATE TEMP TABLE kb_reindexed (chunk_id bigint, embedding text) ON COMMIT DROP"
+        )
+        for start in range(0, len(rows), REINDEX_BATCH):
+            batch = rows[start : start + REINDEX_BATCH]
+            vectors = embedder.embed_documents(
+                [embedding_text(r["title"], r["heading_path"], r["content"]) for r in batch]
+            )
+            async with conn.cursor().copy(
+                "COPY kb_reindexed (chunk_id, embedding) FROM STDIN"
+            ) as copy:
+                for row, vector in zip(batch, vectors, strict=True):
+                    await copy.write_row((row["chunk_id"], vector_literal(vector)))
+            if progress is not None:
+                progress(start + len(batch), len(rows))
+        await conn.execute(
+            "UPDATE kb_chunks SET embedding = kb_reindexed.embedding::vector "
+            "FROM kb_reindexed WHERE kb_chunks.chunk_id = kb_reindexed.chunk_id"
+        )
+        await conn.execute(CREATE_HNSW)
+        await conn.execute("DELETE FROM kb_index")
+        await conn.execute(
+            "INSERT INTO kb_index (embedder, dimension) VALUES (%s, %s)",
+            (embedder.name, embedder.dimension),
+        )
+    return len(rows)

@@ -1,0 +1,235 @@
+"""Retrieval: full text (websearch_to_tsquery, ranked) and pgvector cosine candidates, fused by
+reciprocal rank (k = 60, pgvector's recommended hybrid search). Always scoped by tenant.
+
+pgvector 0.6 filters an HNSW scan's results *after* the index returns its `ef_search`
+candidates, so a tenant holding 1% of the rows would get about 1% of them back. The vector
+side therefore sizes the scan to the share of rows in scope: a small scope is searched exactly
+(its own rows through the btree scope index, no HNSW), a larger one through HNSW with
+`ef_search` raised in proportion to how much the filter will drop, and a scan that still comes
+back short is repeated exactly. See `vector_candidates`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import uuid
+from dataclasses import asdict, dataclass
+from functools import lru_cache
+from typing import Any, Literal
+
+from psycopg import AsyncConnection
+from psycopg.rows import DictRow
+
+from rag.embedders import Embedder, make_embedder
+from rag.index import check_embedder, index_info, vector_literal
+from runtime.database import Pool
+
+Mode = Literal["hybrid", "text", "vector"]
+MODES: tuple[Mode, ...] = ("hybrid", "text", "vector")
+RRF_K = 60
+DEFAULT_EF_SEARCH = 100
+MAX_EF_SEARCH = 1_000
+EXACT_SCAN_MAX = 5_000
+"""Scopes up to this many chunks are searched exactly: cheaper than a widened HNSW scan."""
+
+# websearch_to_tsquery ANDs the words; a question rarely repeats every word of the passage
+# that answers it, so plain word lists are ORed (ranking still prefers passages with more of
+# them). Queries with phrases or exclusions ("..." or -word) keep the operator's meaning.
+TSQUERY = """
+WITH typed AS (SELECT websearch_to_tsquery('english', %(query)s) AS strict)
+SELECT CASE WHEN strict::text ~ '[!<]' OR strict::text = '' THEN strict
+            ELSE replace(strict::text, ' & ', ' | ')::tsquery END AS query
+  FROM typed
+"""
+
+TEXT_CANDIDATES = """
+SELECT chunk_id, ts_rank(search_text, %(tsquery)s::tsquery) AS rank
+  FROM kb_chunks
+ WHERE tenant_id = %(tenant_id)s
+   AND (%(collection)s::text IS NULL OR collection = %(collection)s)
+   AND search_text @@ %(tsquery)s::tsquery
+ ORDER BY rank DESC, chunk_id
+ LIMIT %(limit)s
+"""
+
+SCOPE_SIZE = """
+SELECT coalesce(sum(chunk_count) FILTER (
+           WHERE tenant_id = %(tenant_id)s
+             AND (%(collection)s::text IS NULL OR collection = %(collection)s)), 0) AS scoped,
+       coalesce(sum(chunk_count), 0) AS total
+  FROM kb_documents
+"""
+
+HNSW_CANDIDATES = """
+SELECT chunk_id, 1 - (embedding <=> %(vector)s::vector) AS similarity
+  FROM kb_chunks
+ WHERE tenant_id = %(tenant_id)s
+   AND (%(collection)s::text IS NULL OR collection = %(collection)s)
+ ORDER BY embedding <=> %(vector)s::vector
+ LIMIT %(limit)s
+"""
+
+# OFFSET 0 keeps the planner from flattening the subquery into an HNSW index scan.
+EXACT_CANDIDATES = """
+SELECT chunk_id, 1 - distance AS similarity FROM (
+    SELECT chunk_id, embedding <=> %(vector)s::vector AS distance
+      FROM kb_chunks
+     WHERE tenant_id = %(tenant_id)s
+       AND (%(collection)s::text IS NULL OR collection = %(collection)s)
+       AND embedding IS NOT NULL
+    OFFSET 0) scoped
+ ORDER BY distance, chunk_id
+ LIMIT %(limit)s
+"""
+
+HIT_DETAILS = """
+SELECT c.chunk_id, c.document_id, c.collection, d.source, c.title, c.heading_path,
+       c.position, c.content,
+       ts_headline('english', c.content, %(tsquery)s::tsquery,
+                   'StartSel=**, StopSel=**, MaxWords=35, MinWords=12, MaxFragments=2')
+           AS snippet
+  FROM kb_chunks c JOIN kb_documents d ON d.document_id = c.document_id
+ WHERE c.tenant_id = %(tenant_id)s AND c.chunk_id = ANY(%(chunk_ids)s)
+"""
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    """A chunk that answers the query. `score`: the fused reciprocal-rank score (hybrid),
+    the `ts_rank` (text) or the cosine similarity (vector)."""
+
+    chunk_id: int
+    document_id: uuid.UUID
+    collection: str
+    source: str
+    title: str
+    heading_path: str
+    position: int
+    score: float
+    snippet: str
+    content: str
+    text_rank: int | None = None
+    vector_rank: int | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        found = asdict(self)
+        found["document_id"] = str(self.document_id)
+        return found
+
+
+class SearchError(ValueError):
+    """A query we cannot run (bad mode or k)."""
+
+
+@lru_cache(maxsize=4)
+def recorded_embedder(name: str) -> Embedder:
+    """The embedder the index was built with, rebuilt from its recorded name (cached)."""
+    return make_embedder(name)
+
+
+async def search(
+    pool: Pool,
+    tenant_id: str,
+    query: str,
+    *,
+    k: int = 5,
+    mode: Mode = "hybrid",
+    collection: str | None = None,
+    embedder: Embedder | None = None,
+    ef_search: int = DEFAULT_EF_SEARCH,
+) -> list[SearchHit]:
+    """The `k` best chunks of `tenant_id`'s knowledge base for `query`.
+
+    `embedder`: the configured one, refused (EmbedderMismatchError) if the index was built
+    with another; None uses the embedder the index records (what agents' tools do).
+    """
+    if mode not in MODES:
+        raise SearchError(f"mode must be one of {', '.join(MODES)}")
+    if not 1 <= k <= 100:
+        raise SearchError("k must be between 1 and 100")
+    wanted = max(3 * k, 30)
+    async with pool.connection() as conn:
+        cursor = await conn.execute(TSQUERY, {"query": query})
+        row = await cursor.fetchone()
+        tsquery = str(row["query"]) if row else ""
+        text_ranked: list[tuple[int, float]] = []
+        vector_ranked: list[tuple[int, float]] = []
+        scope = {"tenant_id": tenant_id, "collection": collection}
+        if mode in ("hybrid", "text") and tsquery:
+            cursor = await conn.execute(
+                TEXT_CANDIDATES, {**scope, "tsquery": tsquery, "limit": wanted}
+            )
+            text_ranked = [(r["chunk_id"], float(r["rank"])) for r in await cursor.fetchall()]
+        if mode in ("hybrid", "vector"):
+            info = await index_info(conn)
+            if info is not None:
+                if embedder is None:
+                    embedder = recorded_embedder(info.embedder)
+                check_embedder(info, embedder)
+                vector = await asyncio.to_thread(embedder.embed_query, query)
+                vector_ranked = await vector_candidates(
+                    conn, scope, vector_literal(vector), wanted, ef_search
+                )
+        scored = fuse(mode, text_ranked, vector_ranked)[:k]
+        if not scored:
+            return []
+        cursor = await conn.execute(
+            HIT_DETAILS,
+            {"tenant_id": tenant_id, "tsquery": tsquery, "chunk_ids": [c for c, *_ in scored]},
+        )
+        details = {r["chunk_id"]: r for r in await cursor.fetchall()}
+    return [
+        SearchHit(**details[chunk_id], score=score, text_rank=text_at, vector_rank=vector_at)
+        for chunk_id, score, text_at, vector_at in scored
+        if chunk_id in details
+    ]
+
+
+def fuse(
+    mode: Mode, text_ranked: list[tuple[int, float]], vector_ranked: list[tuple[int, float]]
+) -> list[tuple[int, float, int | None, int | None]]:
+    """(chunk id, score, rank in text, rank in vector), best first; ranks count from 1."""
+    text_at = {chunk: rank for rank, (chunk, _) in enumerate(text_ranked, start=1)}
+    vector_at = {chunk: rank for rank, (chunk, _) in enumerate(vector_ranked, start=1)}
+    if mode == "text":
+        scores = dict(text_ranked)
+    elif mode == "vector":
+        scores = dict(vector_ranked)
+    else:
+        scores = {
+            chunk: sum(1.0 / (RRF_K + at[chunk]) for at in (text_at, vector_at) if chunk in at)
+            for chunk in {*text_at, *vector_at}
+        }
+    ordered = sorted(scores.items(), key=lambda item: (-item[1], item[0]))
+    return [(c, s, text_at.get(c), vector_at.get(c)) for c, s in ordered]
+
+
+async def vector_candidates(
+    conn: AsyncConnection[DictRow],
+    scope: dict[str, Any],
+    vector: str,
+    wanted: int,
+    ef_search: int,
+) -> list[tuple[int, float]]:
+    """The `wanted` nearest chunks in scope (or all of them, if fewer)."""
+    cursor = await conn.execute(SCOPE_SIZE, scope)
+    sizes = await cursor.fetchone()
+    scoped, total = (int(sizes["scoped"]), int(sizes["total"])) if sizes else (0, 0)
+    if scoped == 0:
+        return []
+    params = {**scope, "vector": vector, "limit": wanted}
+    expected = min(wanted, scoped)
+    # The filter keeps about scoped/total of what the index returns: widen the scan to match.
+    needed = max(ef_search, wanted)
+    if scoped < total:
+        needed = math.ceil(needed * total / scoped * 1.2)
+    if scoped > EXACT_SCAN_MAX and needed <= MAX_EF_SEARCH:
+        async with conn.transaction():
+            await conn.execute("SELECT set_config('hnsw.ef_search', %s, true)", (str(needed),))
+            cursor = await conn.execute(HNSW_CANDIDATES, params)
+            found = [(r["chunk_id"], float(r["similarity"])) for r in await cursor.fetchall()]
+        if len(found) >= expected:
+            return found
+    cursor = await conn.execute(EXACT_CANDIDATES, params)
+    return [(r["chunk_id"], float(r["similarity"])) for r in await cursor.fetchall()]
