@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from langgraph.prebuilt import ToolRuntime
@@ -18,6 +18,7 @@ from langgraph.types import interrupt
 
 from connectors.orders import get_order, order_total
 from graph.context import OpsContext
+from graph.facts import UnknownFact, claimed_amount, currency_of
 from hitl.approvals import get_approval, raise_approval
 from hitl.audit import append_audit
 from hitl.interrupts import FULL_CONFIG, ActionRequest, HumanInterrupt, HumanResponse, describe
@@ -36,58 +37,125 @@ class Verdict:
     rejected: bool = False
 
 
-def prior_result(state: dict[str, Any], specialist: str, tool: str) -> Any:
-    for outcome in (state.get("event") or {}).get("prior", []):
-        if outcome["specialist"] == specialist:
-            for call in outcome["tool_calls"]:
-                if call["name"] == tool and call["status"] == "success":
-                    return call["result"]
-    return None
+@dataclass
+class Facts:
+    """What the policy judges a call by: the facts established, the ones that could not be
+    (fact -> why, for the reviewer), and context lines for the reviewer."""
+
+    values: dict[str, Any] = field(default_factory=dict)
+    unknown: dict[str, str] = field(default_factory=dict)
+    lines: list[str] = field(default_factory=list)
+
+    def set(self, name: str, value: Any) -> None:
+        self.values[name] = value
+        self.unknown.pop(name, None)
+
+    def lack(self, name: str, why: str) -> None:
+        self.values.pop(name, None)
+        self.unknown[name] = why
 
 
-def same_order_total(payload: dict[str, Any], order_id: str) -> float:
+def fraud_score_of(prior: list[dict[str, Any]], order_id: str) -> tuple[dict[str, Any] | None, str]:
+    """The fraud review's score of `order_id` from an earlier stage, or why there is none.
+
+    Only a successful `score_order_risk` result for this very order counts (the tool reads
+    its inputs from the store and the event; a planner only chose which order to score).
+    """
+    reviews = [outcome for outcome in prior if outcome["specialist"] == "fraud_review"]
+    if not reviews:
+        return None, "no fraud review ran before this call"
+    calls = [c for o in reviews for c in o["tool_calls"] if c["name"] == "score_order_risk"]
+    for call in reversed(calls):
+        result = call["result"]
+        if (
+            call["status"] == "success"
+            and isinstance(result, dict)
+            and str(result.get("order_id")) == order_id
+            and isinstance(result.get("score"), int)
+        ):
+            return result, ""
+    failed = [c for c in calls if c["status"] != "success"]
+    if failed:
+        return None, f"score_order_risk failed: {str(failed[-1]['result'])[:300]}"
+    if calls:
+        return None, f"the fraud review scored another order, not {order_id}"
+    return None, "the fraud review did not score this order"
+
+
+def own_total(payload: dict[str, Any], order_id: str) -> float:
     """The event's own total, when the call is about the event's own order (else 0)."""
     if str(payload.get("order_id") or "") != order_id:
         return 0.0
-    try:
-        return float(payload.get("total") or 0)
-    except (TypeError, ValueError):
-        return 0.0
+    return claimed_amount(payload, "total") or 0.0
 
 
 async def facts_for(
     context: OpsContext, tenant_id: str, tool: str, args: dict[str, Any], state: dict[str, Any]
-) -> tuple[dict[str, Any], list[str]]:
-    """The facts the policy judges `tool(args)` by, and context lines for the reviewer."""
-    payload = (state.get("event") or {}).get("payload") or {}
-    facts: dict[str, Any] = {"currency": str(payload.get("currency") or "USD").upper()}
-    lines: list[str] = []
-    order_id = args.get("order_id")
+) -> Facts:
+    """The facts the policy judges `tool(args)` by; what cannot be established is named
+    with its reason, so a rule that needs it fails closed."""
+    event = state.get("event") or {}
+    payload = event.get("payload") or {}
+    facts = Facts()
+    try:
+        facts.set("currency", currency_of(payload))
+    except UnknownFact as error:
+        facts.lack("currency", str(error))
+    order_id = str(args.get("order_id") or "")
     if order_id:
+        facts.set("order_id", order_id)
         async with context.pool.connection() as conn:
-            order = await get_order(conn, tenant_id=tenant_id, order_id=str(order_id))
-        facts["order_id"] = order_id
-        if order is not None:
-            total = max(order_total(order), same_order_total(payload, str(order_id)))
-            facts |= {"order_total": round(total, 2), "disputed": bool(order.get("disputed"))}
+            order = await get_order(conn, tenant_id=tenant_id, order_id=order_id)
+        if order is None:
+            for name in ("order_total", "disputed"):
+                facts.lack(name, f"order {order_id} is not in the store")
+        else:
+            facts.set("disputed", bool(order.get("disputed")))
+            try:
+                total = max(order_total(order), own_total(payload, order_id))
+                facts.set("order_total", round(total, 2))
+            except UnknownFact as error:
+                facts.lack("order_total", str(error))
             items = ", ".join(f"{i['name']} ({i['price']:.2f})" for i in order["items"][:8])
-            lines.append(f"order {order_id} ({order['status']}): {items or 'no items'}")
-            lines.append(f"customer: {payload.get('email') or order['user_id']}")
-    risk = prior_result(state, "fraud_review", "score_order_risk")
-    if isinstance(risk, dict):
-        facts["fraud_score"] = risk["score"]
-        reasons = "; ".join(r["reason"] for r in risk["reasons"]) or "no risk signals"
-        lines.append(f"fraud score {risk['score']}/100: {reasons}")
-    if tool == "create_fulfillment" and "order_total" in facts:
-        facts["amount"] = facts["order_total"]
+            facts.lines.append(f"order {order_id} ({order['status']}): {items or 'no items'}")
+            facts.lines.append(f"customer: {payload.get('email') or order['user_id']}")
+        risk, why = fraud_score_of(event.get("prior", []), order_id)
+        if risk is None:
+            facts.lack("fraud_score", why)
+        else:
+            facts.set("fraud_score", risk["score"])
+            reasons = "; ".join(r["reason"] for r in risk["reasons"]) or "no risk signals"
+            facts.lines.append(f"fraud score {risk['score']}/100: {reasons}")
+    else:
+        facts.lack("fraud_score", "the call names no order")
+    if tool == "create_fulfillment":
+        if "order_total" in facts.values:
+            facts.set("amount", facts.values["order_total"])
+        else:
+            facts.lack("amount", facts.unknown.get("order_total", "the call names no order"))
     if "amount" in args:
-        facts["amount"] = float(args["amount"])
+        facts.set("amount", float(args["amount"]))
     if "quantity" in args and "unit_cost" in args:
-        facts["budget"] = round(float(args["quantity"]) * float(args["unit_cost"]), 2)
+        facts.set("budget", round(float(args["quantity"]) * float(args["unit_cost"]), 2))
     for key in ("content_id", "product_id"):
         if key in args:
-            facts[key] = args[key]
-    return facts, lines
+            facts.set(key, args[key])
+    return facts
+
+
+def rule_entries(requirement: Requirement, facts: Facts) -> list[dict[str, Any]]:
+    """The rules for the approval row; a rule that could not be judged names what it lacked."""
+    entries: list[dict[str, Any]] = []
+    for rule in requirement.rules:
+        entry: dict[str, Any] = {"id": rule.id, "description": rule.description}
+        lacking = requirement.missing.get(rule.id)
+        if lacking:
+            entry["missing"] = [
+                {"fact": name, "why": facts.unknown.get(name, "not established")}
+                for name in lacking
+            ]
+        entries.append(entry)
+    return entries
 
 
 async def gate(
@@ -125,7 +193,8 @@ async def gate(
             approved=Approved([r["id"] for r in raised.rules], raised.required_approvers),
         )
     state = runtime.state if isinstance(runtime.state, dict) else {}
-    facts, lines = await facts_for(context, tenant_id, tool, args, state)
+    found = await facts_for(context, tenant_id, tool, args, state)
+    facts = found.values
     requirement = context.policy.evaluate(tool, facts)
     if requirement is None or covered(requirement, approved):
         return Verdict(tool, args)
@@ -134,12 +203,12 @@ async def gate(
         if requirement.proposal
         else {"action": tool, "args": args}
     )
-    rules = [{"id": r.id, "description": r.description} for r in requirement.rules]
+    rules = rule_entries(requirement, found)
     payload: HumanInterrupt = {
         "action_request": proposed,
         "config": FULL_CONFIG,
         "description": describe(
-            tool=tool, args=args, proposed=proposed, facts=facts, rules=rules, context=lines
+            tool=tool, args=args, proposed=proposed, facts=facts, rules=rules, context=found.lines
         ),
         "approval_id": approval_id,
     }
@@ -215,7 +284,7 @@ async def record(
     args: dict[str, Any],
     proposed: ActionRequest,
     facts: dict[str, Any],
-    rules: list[dict[str, str]],
+    rules: list[dict[str, Any]],
     requirement: Requirement,
     payload: HumanInterrupt,
 ) -> None:

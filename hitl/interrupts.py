@@ -53,14 +53,23 @@ def describe(
     args: dict[str, Any],
     proposed: ActionRequest,
     facts: dict[str, Any],
-    rules: list[dict[str, str]],
+    rules: list[dict[str, Any]],
     context: list[str],
 ) -> str:
-    """Markdown a reviewer can act on: what is asked, why it stopped, what is known."""
+    """Markdown a reviewer can act on: what is asked, why it stopped, what is known, and
+    what could not be established (a rule that needs it stops the call: fail closed)."""
     lines = [f"## Approve `{proposed['action']}`?", ""]
     if proposed["action"] != tool:
         lines += [f"Instead of `{tool}`, the policy proposes `{proposed['action']}`.", ""]
     lines += ["**Why it stopped**", *[f"- {r['id']}: {r['description']}" for r in rules], ""]
+    missing = [
+        f"- {m['fact']} (needed by {r['id']}): {m['why']}"
+        for r in rules
+        for m in r.get("missing", [])
+    ]
+    if missing:
+        lines += ["**Missing facts** (the rule could not be checked, so a person decides)"]
+        lines += [*missing, ""]
     lines += ["**Facts**", *[f"- {k}: {v}" for k, v in sorted(facts.items())], ""]
     if context:
         lines += ["**Context**", *[f"- {line}" for line in context], ""]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import operator
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import lru_cache
 from importlib import resources
@@ -49,15 +49,26 @@ class Condition(BaseModel):
     value: Any
     per_currency: dict[str, Any] = Field(default_factory=dict)
 
-    def holds(self, facts: Mapping[str, Any]) -> bool:
-        """False when the fact is unknown: a rule never fires on missing information alone."""
-        if self.fact not in facts or facts[self.fact] is None:
-            return False
-        threshold = self.per_currency.get(str(facts.get("currency", "")).upper(), self.value)
+    def judge(self, facts: Mapping[str, Any]) -> bool | None:
+        """Whether the condition holds; None when it cannot be judged (a fact it needs is
+        unknown, or not comparable): the policy then fails closed, never open."""
+        if self.unknown(facts):
+            return None
+        threshold = self.value
+        if self.per_currency:
+            threshold = self.per_currency.get(str(facts["currency"]).upper(), self.value)
         try:
             return bool(OPS[self.op](facts[self.fact], threshold))
         except TypeError:
-            return False
+            return None
+
+    def unknown(self, facts: Mapping[str, Any]) -> list[str]:
+        """The facts this condition needs that are not established."""
+        needed = [self.fact, "currency"] if self.per_currency else [self.fact]
+        return [name for name in needed if facts.get(name) is None]
+
+    def holds(self, facts: Mapping[str, Any]) -> bool:
+        return self.judge(facts) is True
 
 
 class Proposal(BaseModel):
@@ -88,8 +99,33 @@ class Rule(BaseModel):
     on_expiry: Literal["reject", "accept"] | None = None
     propose: Proposal | None = None
 
+    def judge(self, tool: str, facts: Mapping[str, Any]) -> Judgement | None:
+        """None when the rule does not apply or a condition is known to be false; otherwise
+        the rule fires, or (when it needs facts nobody could establish) counts as fired."""
+        if tool not in self.tools:
+            return None
+        verdicts = [(condition, condition.judge(facts)) for condition in self.when]
+        if any(verdict is False for _, verdict in verdicts):
+            return None
+        missing: list[str] = []
+        for condition, verdict in verdicts:
+            if verdict is None:
+                missing += [
+                    n for n in condition.unknown(facts) or [condition.fact] if n not in missing
+                ]
+        return Judgement(self, tuple(missing))
+
     def fires(self, tool: str, facts: Mapping[str, Any]) -> bool:
-        return tool in self.tools and all(condition.holds(facts) for condition in self.when)
+        judgement = self.judge(tool, facts)
+        return judgement is not None and not judgement.missing
+
+
+@dataclass(frozen=True)
+class Judgement:
+    """A rule that applies to a call: it fired, or it could not be judged for lack of facts."""
+
+    rule: Rule
+    missing: tuple[str, ...] = ()
 
 
 class Defaults(BaseModel):
@@ -102,7 +138,11 @@ class Defaults(BaseModel):
 
 @dataclass(frozen=True)
 class Requirement:
-    """What the fired rules require of one tool call."""
+    """What the applying rules require of one tool call.
+
+    A rule that could not be judged counts as the worst case (its approvers, deadline and
+    expiry apply), but its proposal does not: a reviewer is asked about the call itself.
+    """
 
     rules: tuple[Rule, ...]
     approvers: int
@@ -110,6 +150,8 @@ class Requirement:
     warn_before: timedelta
     on_expiry: Literal["reject", "accept"]
     proposal: Proposal | None
+    missing: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    """Rule id -> the facts it needed that could not be established."""
 
     @property
     def rule_ids(self) -> list[str]:
@@ -127,10 +169,12 @@ class Policy(BaseModel):
         return {tool for rule in self.rules for tool in rule.tools}
 
     def evaluate(self, tool: str, facts: Mapping[str, Any]) -> Requirement | None:
-        """The approval a tool call needs, or None when no rule fires."""
-        fired = tuple(rule for rule in self.rules if rule.fires(tool, facts))
-        if not fired:
+        """The approval a tool call needs, or None when no rule applies. Rules that cannot
+        be judged for lack of a fact apply too: a missing fact never waves a call through."""
+        judged = [j for rule in self.rules if (j := rule.judge(tool, facts)) is not None]
+        if not judged:
             return None
+        fired = tuple(j.rule for j in judged)
         deadline = min(parse_duration(r.deadline or self.defaults.deadline) for r in fired)
         warn = max(parse_duration(r.warn_before or self.defaults.warn_before) for r in fired)
         expiries = {r.on_expiry or self.defaults.on_expiry for r in fired}
@@ -140,7 +184,10 @@ class Policy(BaseModel):
             deadline=deadline,
             warn_before=min(warn, deadline),
             on_expiry="reject" if "reject" in expiries else "accept",
-            proposal=next((rule.propose for rule in fired if rule.propose), None),
+            proposal=next(
+                (j.rule.propose for j in judged if j.rule.propose and not j.missing), None
+            ),
+            missing={j.rule.id: j.missing for j in judged if j.missing},
         )
 
 

@@ -9,12 +9,14 @@ from langchain_core.messages import ToolMessage
 
 from graph.specialists.base import PlaybookStep, Specialist, call, is_error, last_result
 from graph.state import EventData
-from graph.tools.ecommerce import get_customer_history_tool, score_order_risk_tool
+from graph.tools.ecommerce import get_customer_history_tool
+from graph.tools.risk import score_order_risk_tool
 
 PROMPT = (
     "You review new orders for fraud. Look up the customer's history with "
-    "get_customer_history, call score_order_risk with the order's facts and that history, "
-    "then state the score and the reasons in one sentence."
+    "get_customer_history, call score_order_risk with the order's id (it reads the order's "
+    "facts and the customer's history itself), then state the score and the reasons in one "
+    "sentence."
 )
 
 
@@ -23,20 +25,8 @@ def customer_of(payload: dict[str, Any]) -> str:
     return str(customer.get("id") or payload.get("email") or customer.get("email") or "guest")
 
 
-def risk_facts(payload: dict[str, Any], history: dict[str, Any]) -> dict[str, Any]:
-    """The order's facts as sent; the tool's schema validates them (and says what is wrong)."""
-    customer = payload.get("customer") or {}
-    return {
-        "order_total": payload.get("total", 0),
-        "currency": payload.get("currency", "USD"),
-        "customer_order_count": customer.get("order_count", history.get("order_count", 0)),
-        "customer_average_total": customer.get("average_total", history.get("average_total", 0)),
-        "account_age_days": customer.get("account_age_days", 365),
-        "billing_country": (payload.get("billing_address") or {}).get("country"),
-        "shipping_country": (payload.get("shipping_address") or {}).get("country"),
-        "orders_last_24h": payload.get("orders_last_24h", 0),
-        "payment_method": payload.get("payment_method") or "credit_card",
-    }
+def order_id_of(event: EventData) -> str:
+    return str(event["payload"].get("order_id") or event["entity"].split(":", 1)[-1])
 
 
 def playbook(event: EventData, results: Sequence[ToolMessage]) -> PlaybookStep:
@@ -52,8 +42,7 @@ def playbook(event: EventData, results: Sequence[ToolMessage]) -> PlaybookStep:
         ]
     risk = last_result(results, score_order_risk_tool.name)
     if risk is None:
-        known = history if isinstance(history, dict) else {}
-        return [call(score_order_risk_tool, **risk_facts(payload, known))]
+        return [call(score_order_risk_tool, order_id=order_id_of(event))]
     if is_error(risk) or not isinstance(risk, dict):
         return f"risk scoring failed: {risk}"
     reasons = ", ".join(reason["reason"] for reason in risk["reasons"]) or "no risk signals"

@@ -14,14 +14,27 @@ from pydantic import BaseModel
 
 from graph.master import build_master_graph
 from graph.models import ChatModelPlanner, Planner, PlaybookPlanner, build_planner
-from graph.specialists import SPECIALISTS
 from graph.specialists.agent import MAX_TURNS, build_specialist_graph
 from graph.specialists.base import PlannedCall, PlaybookStep, Specialist
 from graph.state import EventData, SpecialistOutcome
 from graph.tools.integration import plan_channel_sync_tool
+from graph.tools.risk import OrderRiskInput, score_order_risk
 from tests.graph.support import make_event
 
-FRAUD_REVIEW = SPECIALISTS["fraud_review"]
+SCORE_TOOL = StructuredTool.from_function(
+    func=score_order_risk,
+    name="score_order_risk",
+    description="Score facts given as arguments (a pure tool, so the loop runs without a store).",
+    args_schema=OrderRiskInput,
+)
+SCORER = Specialist(
+    name="scorer",
+    domain="ecommerce",
+    description="Scores facts it is given.",
+    prompt="Score the order.",
+    tools=(SCORE_TOOL,),
+    playbook=lambda _event, _results: "nothing to do",
+)
 ORDER = make_event("order.created", "order:1001", {"order_id": "1001", "total": 50.0})
 CALM_ORDER = {
     "order_total": 50.0,
@@ -93,7 +106,7 @@ async def test_tool_error_is_recorded_and_the_loop_goes_on() -> None:
         ]
     )
 
-    outcome = await run_specialist(FRAUD_REVIEW, planner, ORDER)
+    outcome = await run_specialist(SCORER, planner, ORDER)
 
     assert [(call["id"], call["status"]) for call in outcome["tool_calls"]] == [
         ("bad", "error"),
@@ -110,21 +123,10 @@ async def test_tool_error_is_recorded_and_the_loop_goes_on() -> None:
     assert [m.tool_call_id for m in errors] == ["bad"]
 
 
-async def test_playbook_reports_a_tool_error_as_its_answer() -> None:
-    event = make_event("order.created", "order:1002", {"total": -5})
-
-    outcome = await run_specialist(FRAUD_REVIEW, PlaybookPlanner(), event)
-
-    history, score = outcome["tool_calls"]
-    assert history["name"] == "get_customer_history"
-    assert (score["name"], score["status"]) == ("score_order_risk", "error")
-    assert outcome["summary"].startswith("risk scoring failed:")
-
-
 async def test_max_turns_stops_a_planner_that_never_finishes() -> None:
     planner = EndlessPlanner()
 
-    outcome = await run_specialist(FRAUD_REVIEW, planner, ORDER)
+    outcome = await run_specialist(SCORER, planner, ORDER)
 
     assert planner.turns == MAX_TURNS
     assert outcome["summary"] == f"stopped after {MAX_TURNS} turns without finishing"

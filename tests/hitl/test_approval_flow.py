@@ -444,7 +444,7 @@ async def test_rejecting_a_proposed_cancellation_does_not_cancel(
         "order_id": "#W1000004",
         "lines": [],
         "total": 300.0,
-        "customer": {"order_count": 0, "account_age_days": 0},
+        "customer": {"id": "first_time_buyer_1004", "account_age_days": 0},
         "billing_address": {"country": "US"},
         "shipping_address": {"country": "RU"},
         "orders_last_24h": 5,

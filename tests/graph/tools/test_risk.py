@@ -1,4 +1,4 @@
-"""score_order_risk: each named reason, its points, and the cap at 100."""
+"""score_order_risk: each named reason, its points, and the cap at 100 (the pure scoring)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from graph.tools.ecommerce import score_order_risk
+from graph.tools.risk import score_order_risk
 
 CALM_ORDER: dict[str, Any] = {
     "order_total": 80.0,
@@ -122,3 +122,17 @@ def test_invalid_arguments_are_rejected(overrides: dict[str, Any]) -> None:
 def test_missing_required_facts_are_rejected() -> None:
     with pytest.raises(ValidationError, match="account_age_days"):
         score_order_risk(order_total=10.0, currency="USD", customer_order_count=1)
+
+
+def test_an_unestablished_account_age_counts_as_new_only_without_earlier_orders() -> None:
+    unknown = score(account_age_days=None, customer_order_count=0)
+    vouched = score(account_age_days=None)
+
+    assert unknown["reasons"] == [
+        {"points": 15, "reason": "first order from this customer"},
+        {
+            "points": 20,
+            "reason": "account age not established and no earlier orders (counted as new)",
+        },
+    ]
+    assert vouched == {"score": 0, "reasons": []}
