@@ -3,21 +3,18 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Request, status
+from fastapi import APIRouter, Depends, HTTPException, Request, status
 from pydantic import BaseModel, Field, field_validator
 
 from api.deps import AdminKey, ResourcesDep
+from api.errors import error_responses
+from api.limits import JsonBody
 from hitl.audit import append_audit
 from runtime.apikeys import ApiKey, KeyRecord, Role, create_key, list_keys, revoke_key
 
 router = APIRouter(prefix="/keys", tags=["keys"])
-
-ADMIN_ONLY: dict[int | str, dict[str, Any]] = {
-    401: {"description": "missing, unknown or revoked API key"},
-    403: {"description": "not an admin key"},
-}
 
 
 class KeyIn(BaseModel):
@@ -44,6 +41,9 @@ class KeyCreated(BaseModel):
     key: str
 
 
+KeyBody = Annotated[KeyIn, Depends(JsonBody(KeyIn))]
+
+
 async def record(
     resources: ResourcesDep, request: Request, admin: ApiKey, action: str, key_id: uuid.UUID
 ) -> None:
@@ -59,7 +59,7 @@ async def record(
         )
 
 
-@router.get("", response_model=list[KeyRecord], responses=ADMIN_ONLY)
+@router.get("", response_model=list[KeyRecord])
 async def read_keys(admin: AdminKey, resources: ResourcesDep) -> list[KeyRecord]:
     """The tenant's keys, revoked ones included: id, name, role, created, revoked."""
     return await list_keys(resources.pool, tenant_id=admin.tenant_id)
@@ -69,12 +69,14 @@ async def read_keys(admin: AdminKey, resources: ResourcesDep) -> list[KeyRecord]
     "",
     response_model=KeyCreated,
     status_code=status.HTTP_201_CREATED,
-    responses={**ADMIN_ONLY, 422: {"description": "invalid name or role"}},
 )
 async def create_api_key(
-    body: KeyIn, admin: AdminKey, resources: ResourcesDep, request: Request
+    admin: AdminKey, body: KeyBody, resources: ResourcesDep, request: Request
 ) -> KeyCreated:
-    """Create a key in the caller's tenant; the answer is the only place the key appears."""
+    """Create a key in the caller's tenant; the answer is the only place the key appears.
+
+    The admin key is checked before the body is read.
+    """
     created, secret = await create_key(
         resources.pool, tenant_id=admin.tenant_id, name=body.name, role=body.role
     )
@@ -85,7 +87,7 @@ async def create_api_key(
 @router.post(
     "/{key_id}/revoke",
     response_model=KeyRecord,
-    responses={**ADMIN_ONLY, 404: {"description": "the tenant has no such key"}},
+    responses=error_responses(404),
 )
 async def revoke_api_key(
     key_id: uuid.UUID, admin: AdminKey, resources: ResourcesDep, request: Request

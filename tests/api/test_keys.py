@@ -192,3 +192,26 @@ async def inbox_client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
         yield http
+
+
+async def test_the_key_is_checked_before_the_body_is_read(
+    client: httpx.AsyncClient, resources: Resources
+) -> None:
+    unreadable = {"Content-Type": "application/json"}
+    anonymous = await client.post("/keys", content=b"{not json", headers=unreadable)
+    assert anonymous.status_code == 401
+    reviewer = bearer(await make_key(resources, Role.REVIEWER))
+    wrong_role = await client.post("/keys", content=b"{not json", headers=reviewer | unreadable)
+    assert wrong_role.status_code == 403
+
+
+async def test_the_openapi_document_lists_the_key_routes(client: httpx.AsyncClient) -> None:
+    paths = (await client.get("/openapi.json")).json()["paths"]
+    assert set(paths["/keys"]) == {"get", "post"}
+    revoke = paths["/keys/{key_id}/revoke"]["post"]["responses"]
+    assert {"200", "401", "403", "404", "422"} <= set(revoke)
+    created = paths["/keys"]["post"]
+    assert created["requestBody"]["content"]["application/json"]["schema"]["$ref"].endswith(
+        "/KeyIn"
+    )
+    assert "201" in created["responses"]
