@@ -127,54 +127,58 @@ class EventRunner:
     ) -> EventStatus | None:
         """Run (or resume after a crash) the event's thread; None when already finished."""
         pool = self.resources.pool
-        async with self._exclusive(tenant_id, event_id):
+        async with (
+            self._exclusive(tenant_id, event_id),
+            self._recording_failure(tenant_id, event_id, final_attempt),
+        ):
             event = await mark_running(pool, tenant_id=tenant_id, event_id=event_id)
             if event is None:
                 logger.info("event %s already finished; nothing to do", event_id)
                 return None
-            async with self._recording_failure(event, final_attempt):
-                newer = await newer_processed_event(pool, event)
-                if newer is not None:
-                    await mark_stale(pool, event, newer=newer)
-                    logger.info("event %s is stale: %s processed a later state", event_id, newer)
-                    return EventStatus.STALE
-                config = thread_config(event_id, event.run)
-                values = await self._invoke(event, config)
-                return await self._finish(event, config, values)
+            newer = await newer_processed_event(pool, event)
+            if newer is not None:
+                await mark_stale(pool, event, newer=newer)
+                logger.info("event %s is stale: %s processed a later state", event_id, newer)
+                return EventStatus.STALE
+            config = thread_config(event_id, event.run)
+            values = await self._invoke(event, config)
+            return await self._finish(event, config, values)
 
     async def resume(
         self, *, tenant_id: str, event_id: uuid.UUID, final_attempt: bool = True
     ) -> EventStatus | None:
         """Continue a paused event with the decisions taken on its approvals."""
         pool = self.resources.pool
-        async with self._exclusive(tenant_id, event_id):
+        async with (
+            self._exclusive(tenant_id, event_id),
+            self._recording_failure(
+                tenant_id, event_id, final_attempt, retry_status=EventStatus.AWAITING_APPROVAL
+            ),
+        ):
             event = await mark_resuming(pool, tenant_id=tenant_id, event_id=event_id)
             if event is None:
                 logger.info("event %s is not waiting for approval; nothing to resume", event_id)
                 return None
-            async with self._recording_failure(
-                event, final_attempt, retry_status=EventStatus.AWAITING_APPROVAL
-            ):
-                config = thread_config(event_id, event.run)
-                snapshot = await self.graph.aget_state(config)
-                pending = {item.id for item in snapshot.interrupts}
-                async with pool.connection() as conn:
-                    ready = await ready_to_resume(conn, tenant_id=tenant_id, event_id=event_id)
-                usable = [a for a in ready if a.interrupt_id in pending]
-                decisions = {a.interrupt_id: a.decision for a in usable}
-                values = dict(
-                    await self.graph.ainvoke(
-                        Command(resume=decisions) if decisions else None,
-                        config,
-                        context=self.context_for(event),
-                        durability=self.durability,
-                    )
+            config = thread_config(event_id, event.run)
+            snapshot = await self.graph.aget_state(config)
+            pending = {item.id for item in snapshot.interrupts}
+            async with pool.connection() as conn:
+                ready = await ready_to_resume(conn, tenant_id=tenant_id, event_id=event_id)
+            usable = [a for a in ready if a.interrupt_id in pending]
+            decisions = {a.interrupt_id: a.decision for a in usable}
+            values = dict(
+                await self.graph.ainvoke(
+                    Command(resume=decisions) if decisions else None,
+                    config,
+                    context=self.context_for(event),
+                    durability=self.durability,
                 )
-                async with pool.connection() as conn:
-                    await mark_applied(
-                        conn, tenant_id=tenant_id, approval_ids=[a.approval_id for a in usable]
-                    )
-                return await self._finish(event, config, values)
+            )
+            async with pool.connection() as conn:
+                await mark_applied(
+                    conn, tenant_id=tenant_id, approval_ids=[a.approval_id for a in usable]
+                )
+            return await self._finish(event, config, values)
 
     @asynccontextmanager
     async def _exclusive(self, tenant_id: str, event_id: uuid.UUID) -> AsyncIterator[None]:
@@ -210,27 +214,45 @@ class EventRunner:
     @asynccontextmanager
     async def _recording_failure(
         self,
-        event: StoredEvent,
+        tenant_id: str,
+        event_id: uuid.UUID,
         final_attempt: bool,
         *,
         retry_status: EventStatus = EventStatus.QUEUED,
     ) -> AsyncIterator[None]:
         """Record a failed attempt: `failed` after the last one, else the status the retry
-        picks the event up from (`queued` for a run, `awaiting_approval` for a resume)."""
+        picks the event up from (`queued` for a run, `awaiting_approval` for a resume).
+
+        It covers claiming the event too, and needs only its ids: a row that cannot even be
+        read back (a value the driver refuses) still ends `failed`, never `running`."""
         try:
             yield
         except Exception as exc:
+            if not await self._claimed(tenant_id, event_id):
+                raise  # it failed before the claim, or after the outcome was recorded
             status = EventStatus.FAILED if final_attempt else retry_status
             await record_outcome(
                 self.resources.pool,
-                tenant_id=event.tenant_id,
-                event_id=event.event_id,
+                tenant_id=tenant_id,
+                event_id=event_id,
                 status=status,
                 domains=[],
                 timeline=[],
                 error=f"{type(exc).__name__}: {exc}",
             )
             raise
+
+    async def _claimed(self, tenant_id: str, event_id: uuid.UUID) -> bool:
+        """Whether the event is `running` (this run holds it: see `_exclusive`). Only the
+        status is read, so a row whose other values cannot be loaded still answers."""
+        async with self.resources.pool.connection() as conn:
+            cursor = await conn.execute(
+                "SELECT status = 'running' AS claimed FROM events"
+                " WHERE tenant_id = %s AND event_id = %s",
+                (tenant_id, event_id),
+            )
+            row = await cursor.fetchone()
+        return bool(row and row["claimed"])
 
     async def _finish(
         self, event: StoredEvent, config: RunnableConfig, values: dict[str, Any]
