@@ -244,8 +244,11 @@ def redirect(request: Request, url: str, flash: Flash | None = None) -> Redirect
     return response
 
 
-def to_login(request: Request) -> RedirectResponse:
-    response = redirect(request, "/inbox/login")
+def to_login(request: Request, flash: Flash | None = None) -> RedirectResponse:
+    """Back to the sign-in form, saying so when a session the browser held has ended."""
+    if flash is None and request.cookies.get(SESSION_COOKIE):
+        flash = Flash("info", "Your session has ended; sign in again.")
+    response = redirect(request, "/inbox/login", flash)
     response.delete_cookie(SESSION_COOKIE, path=COOKIE_PATH)
     return response
 
@@ -307,7 +310,7 @@ async def delete_session(request: Request, resources: ResourcesDep) -> RedirectR
     session_id = request.cookies.get(SESSION_COOKIE)
     if session_id:
         await end_session(resources.pool, session_id)
-    return to_login(request)
+    return to_login(request, Flash("ok", "Signed out."))
 
 
 @router.get("", response_class=HTMLResponse)

@@ -248,6 +248,7 @@ async def test_signing_out_ends_the_session(
     assert (await http.get("/inbox")).status_code == 200
     answer = await http.post("/inbox/logout")
     assert (answer.status_code, answer.headers["location"]) == (303, "/inbox/login")
+    assert 'role="status">Signed out.</div>' in (await http.get("/inbox/login")).text
     assert (await http.get("/inbox")).status_code == 303
     replayed = await with_cookie(inbox_app, "/inbox", session_id)  # a copy kept elsewhere
     assert (replayed.status_code, replayed.headers["location"]) == (303, "/inbox/login")
@@ -273,6 +274,8 @@ async def test_an_idle_session_ends(
     await move_session(resources, session_id, last_seen_ago=timedelta(minutes=31))
     answer = await http.get("/inbox")
     assert (answer.status_code, answer.headers["location"]) == (303, "/inbox/login")
+    login = await http.get("/inbox/login")
+    assert 'role="status">Your session has ended; sign in again.</div>' in login.text
 
 
 async def test_a_session_ends_at_its_expiry_however_busy(
