@@ -75,9 +75,13 @@ class Settings(BaseSettings):
     pool_max_size: int = Field(default=16, ge=1)
     worker_concurrency: int = Field(default=4, ge=1)
     worker_heartbeat_max_age_s: float = Field(default=30.0, gt=0)
-    worker_heartbeat_s: float = Field(default=10.0, gt=0)
+    worker_heartbeat_s: float = Field(
+        default=2.0, gt=0, description="Heartbeat period; also how often dead workers are sought."
+    )
     stalled_after_s: float = Field(
-        default=30.0, gt=0, description="A worker silent this long is dead."
+        default=5.0,
+        gt=0,
+        description="A worker silent this long whose liveness lock is free is dead.",
     )
     job_max_attempts: int = Field(default=3, ge=1)
 

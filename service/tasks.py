@@ -16,7 +16,8 @@ from connectors.notify import post_notice
 from connectors.outbox import SmtpTarget, deliver_pending
 from graph.context import Notifier, no_notice
 from hitl.deadlines import escalate_due, expire_due
-from runtime.events import EventStatus, event_entity
+from runtime.database import Pool
+from runtime.events import EventStatus, event_entity, record_outcome
 from runtime.queue import (
     EVENTS_QUEUE,
     MAINTENANCE_QUEUE,
@@ -24,40 +25,49 @@ from runtime.queue import (
     RESUME_RUN,
     defer_resume_run,
 )
+from runtime.recovery import Recovered
 from runtime.settings import Settings
 from service.runner import EventRunner
 
 RUNNER_KEY = "event_runner"
 RunStep = Callable[..., Awaitable[EventStatus | None]]
 SEND_NOTICE = "send_notice"
+EVENT_TASKS = frozenset({PROCESS_EVENT, RESUME_RUN})
 
 logger = logging.getLogger(__name__)
 
 
-async def recover_stalled_jobs(queue: procrastinate.App, *, stalled_after_s: float) -> int:
-    """Put the jobs of dead workers (no heartbeat for `stalled_after_s`) back in the queue.
-
-    Their events resume from the last checkpoint, and the ledger keeps any side effect
-    those workers already made from happening twice.
-    """
-    stalled = list(
-        await queue.job_manager.get_stalled_jobs(seconds_since_heartbeat=stalled_after_s)
-    )
-    for job in stalled:
-        await queue.job_manager.retry_job(job)
-        logger.warning("job %s (%s) of a dead worker queued again", job.id, job.task_name)
-    return len(stalled)
+async def fail_abandoned_events(pool: Pool, recovered: list[Recovered]) -> int:
+    """An event whose job was failed because its workers kept dying ends `failed` with
+    that reason, instead of resting in `running` with no job left to finish it."""
+    failed = 0
+    for job in recovered:
+        if not job.failed or job.task_name not in EVENT_TASKS:
+            continue
+        await record_outcome(
+            pool,
+            tenant_id=str(job.args["tenant_id"]),
+            event_id=uuid.UUID(str(job.args["event_id"])),
+            status=EventStatus.FAILED,
+            domains=[],
+            timeline=[],
+            error=f"the worker running it died {job.crashes} times; not retried again",
+        )
+        failed += 1
+    return failed
 
 
 def register_tasks(
     queue: procrastinate.App,
     *,
     max_attempts: int,
-    stalled_after_s: float = 30.0,
     smtp: SmtpTarget | None = None,
     notice: tuple[str, str] | None = None,
 ) -> None:
-    """Register `process_event`, retried with exponential backoff up to `max_attempts` runs."""
+    """Register `process_event`, retried with exponential backoff up to `max_attempts` runs.
+
+    Only errors count: a run cut short by its worker's death is queued again as the same
+    attempt (`runtime.recovery`)."""
     retries = max_attempts - 1
     retry = RetryStrategy(max_attempts=retries, exponential_wait=2) if retries else False
 
@@ -100,16 +110,6 @@ def register_tasks(
         async with httpx.AsyncClient(timeout=10) as client:
             await post_notice(client, url, secret, kind=kind, data=data, msg_id=msg_id)
 
-    @queue.periodic(cron="* * * * *", periodic_id="recover_stalled_jobs")
-    @queue.task(
-        name="recover_stalled_jobs",
-        queue=MAINTENANCE_QUEUE,
-        queueing_lock="recover_stalled_jobs",
-        pass_context=True,
-    )
-    async def recover_stalled(context: JobContext, timestamp: int) -> None:  # noqa: ARG001
-        await recover_stalled_jobs(context.app, stalled_after_s=stalled_after_s)
-
     if smtp is None:
         return
 
@@ -138,7 +138,6 @@ def tasks_for(settings: Settings) -> Callable[[procrastinate.App], None]:
     return partial(
         register_tasks,
         max_attempts=settings.job_max_attempts,
-        stalled_after_s=settings.stalled_after_s,
         smtp=smtp,
         notice=notice,
     )

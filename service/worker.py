@@ -9,14 +9,22 @@ import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import psycopg
+from procrastinate.worker import Worker
+from psycopg_pool import PoolTimeout
+
 from runtime.queue import EVENTS_QUEUE, MAINTENANCE_QUEUE
+from runtime.recovery import hold_liveness, recover_dead_workers, release_liveness
 from runtime.resources import Resources
 from service.runner import EventRunner, compile_master_graph
-from service.tasks import RUNNER_KEY, notifier, recover_stalled_jobs
+from service.tasks import RUNNER_KEY, fail_abandoned_events, notifier
 
 logger = logging.getLogger(__name__)
 
 HEALTHY_RUN_S = 60.0
+PRUNE_AFTER_S = 3600.0
+"""Procrastinate's own pruning at worker start: workers silent this long are deleted whatever
+their liveness lock says. Dead workers are found and forgotten much sooner by the watch."""
 
 
 async def run_worker(
@@ -26,15 +34,16 @@ async def run_worker(
     install_signal_handlers: bool = False,
     runner: EventRunner | None = None,
 ) -> None:
-    """Process jobs until cancelled (or, with `wait=False`, until the queue is empty)."""
+    """Process jobs until cancelled (or, with `wait=False`, until the queue is empty),
+    watching for dead workers all the while."""
     settings = resources.settings
     runner = runner or EventRunner(
         resources,
         compile_master_graph(resources),
         notify=notifier(resources.queue, settings),
     )
-    await recover_stalled_jobs(resources.queue, stalled_after_s=settings.stalled_after_s)
-    await resources.queue.run_worker_async(
+    worker = Worker(
+        app=resources.queue,
         queues=[EVENTS_QUEUE, MAINTENANCE_QUEUE],
         name="opsgraph-worker",
         concurrency=settings.worker_concurrency,
@@ -42,13 +51,53 @@ async def run_worker(
         additional_context={RUNNER_KEY: runner},
         install_signal_handlers=install_signal_handlers,
         update_heartbeat_interval=settings.worker_heartbeat_s,
-        stalled_worker_timeout=settings.stalled_after_s,
+        stalled_worker_timeout=max(PRUNE_AFTER_S, settings.stalled_after_s),
     )
+    watch = asyncio.create_task(watch_for_dead_workers(resources, worker), name="worker-watch")
+    try:
+        await worker.run()  # type: ignore[no-untyped-call]
+    finally:
+        watch.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await watch
 
 
-async def supervise_worker(resources: Resources, *, max_backoff_s: float = 30.0) -> None:
+async def watch_for_dead_workers(resources: Resources, worker: Worker) -> None:
+    """Hold this worker's liveness lock and, every heartbeat, queue again the jobs of dead
+    workers: a killed worker's jobs run again within seconds, without waiting for a
+    restart (`runtime.recovery`)."""
+    settings = resources.settings
+    while True:
+        try:
+            async with resources.pool.connection() as conn:
+                worker_id = await registered_id(worker)
+                await hold_liveness(conn, worker_id)
+                try:
+                    while True:
+                        recovered = await recover_dead_workers(
+                            resources.pool, stalled_after_s=settings.stalled_after_s
+                        )
+                        await fail_abandoned_events(resources.pool, recovered)
+                        await asyncio.sleep(settings.worker_heartbeat_s)
+                finally:
+                    with contextlib.suppress(psycopg.Error):
+                        await release_liveness(conn, worker_id)
+        except (psycopg.Error, PoolTimeout) as exc:
+            logger.warning("watch for dead workers interrupted: %s", type(exc).__name__)
+            await asyncio.sleep(settings.worker_heartbeat_s)
+
+
+async def registered_id(worker: Worker) -> int:
+    """The worker's id, once procrastinate has registered it."""
+    while worker.worker_id is None:
+        await asyncio.sleep(0.02)
+    return worker.worker_id
+
+
+async def supervise_worker(resources: Resources, *, max_backoff_s: float = 4.0) -> None:
     """Keep a worker running: procrastinate stops its worker when the database goes away,
-    so restart it with backoff until the database is back."""
+    so restart it with backoff until the database is back (a failed start costs one
+    refused connection, so the backoff stays short and the worker is back soon after)."""
     backoff = 1.0
     while True:
         started = time.monotonic()
