@@ -47,6 +47,8 @@ PRIME = np.uint64(1_099_511_628_211)
 PRIME_INVERSE = np.uint64(pow(1_099_511_628_211, -1, 1 << 64))
 WORD_SALT = np.uint64(0x9E3779B97F4A7C15)
 PAIR_SALT = np.uint64(0xD6E8FEB86659FD93)
+PREFIX_SALT = np.uint64(0x94D049BB133111EB)
+PREFIX_CHARS = 5
 MIX = np.uint64(0xBF58476D1CE4E5B9)
 SEPARATOR = 32
 
@@ -96,6 +98,7 @@ class HashingEmbedder:
         char_weight: float = 0.5,
         pair_weight: float = 0.5,
         stopword_weight: float = 0.25,
+        prefix_weight: float = 0.7,
     ) -> None:
         if dimension < 16:
             raise ValueError("a hashing embedder needs at least 16 dimensions")
@@ -104,6 +107,7 @@ class HashingEmbedder:
         self.char_weight = char_weight
         self.pair_weight = pair_weight
         self.stopword_weight = stopword_weight
+        self.prefix_weight = prefix_weight
         stopwords = _Hashed(np.frombuffer(" ".join(STOPWORDS).encode(), dtype=np.uint8))
         starts, ends = [], []
         position = 0
@@ -168,6 +172,16 @@ class HashingEmbedder:
         found = np.minimum(found, self._stopword_hashes.size - 1)
         weights = np.where(self._stopword_hashes[found] == word_hashes, self.stopword_weight, 1.0)
         block = self._scatter(word_hashes ^ WORD_SALT, rows, weights, count)
+        # A crude stemmer: a long word also counts as its first five letters, so "returns"
+        # and "returned" (or a misspelt "damagd" and "damaged") share a feature.
+        long_words = (ends - starts) > PREFIX_CHARS
+        prefixes = hashed.span(starts[long_words], starts[long_words] + PREFIX_CHARS)
+        block += self._scatter(
+            prefixes ^ PREFIX_SALT,
+            rows[long_words],
+            weights[long_words] * self.prefix_weight,
+            count,
+        )
         same_text = rows[:-1] == rows[1:]
         pairs = (word_hashes[:-1] * PRIME + word_hashes[1:]) ^ PAIR_SALT
         pair_weights = np.minimum(weights[:-1], weights[1:]) * self.pair_weight

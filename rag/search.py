@@ -87,7 +87,7 @@ HIT_DETAILS = """
 SELECT c.chunk_id, c.document_id, c.collection, d.source, c.title, c.heading_path,
        c.position, c.content,
        ts_headline('english', c.content, %(tsquery)s::tsquery,
-                   'StartSel=**, StopSel=**, MaxWords=35, MinWords=12, MaxFragments=2')
+                   'StartSel=«, StopSel=», MaxWords=35, MinWords=12, MaxFragments=2')
            AS snippet
   FROM kb_chunks c JOIN kb_documents d ON d.document_id = c.document_id
  WHERE c.tenant_id = %(tenant_id)s AND c.chunk_id = ANY(%(chunk_ids)s)
@@ -97,7 +97,8 @@ SELECT c.chunk_id, c.document_id, c.collection, d.source, c.title, c.heading_pat
 @dataclass(frozen=True)
 class SearchHit:
     """A chunk that answers the query. `score`: the fused reciprocal-rank score (hybrid),
-    the `ts_rank` (text) or the cosine similarity (vector)."""
+    the `ts_rank` (text) or the cosine similarity (vector). `snippet`: ts_headline's best
+    fragments with the query's words marked «like this» (unambiguous in Markdown and HTML)."""
 
     chunk_id: int
     document_id: uuid.UUID

@@ -66,6 +66,12 @@ class Settings(BaseSettings):
     )
     data_dir: Path = Field(default=Path(".opsgraph"), description="Embedded data lives here.")
     model: str = Field(default="offline", description='"offline" or "openai:<model>".')
+    embedder: str = Field(
+        default="hashing",
+        description='Knowledge-base embedder: "hashing", "openai:<model>" or '
+        '"sentence-transformers:<local path>".',
+    )
+    kb_max_upload_bytes: int = Field(default=10_485_760, ge=1024)
     model_timeout_s: float = Field(default=60.0, gt=0)
     model_max_retries: int = Field(default=1, ge=0)
     host: str = "127.0.0.1"
