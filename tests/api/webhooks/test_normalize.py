@@ -10,11 +10,11 @@ from typing import Any
 
 import pytest
 
+from api.webhooks.errors import MalformedPayload
 from api.webhooks.normalize import (
     SALEOR,
     SHOPIFY,
     STRIPE,
-    MalformedPayload,
     Normalized,
     SourceRoute,
     normalize_saleor,
