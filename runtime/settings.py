@@ -127,6 +127,11 @@ class Settings(BaseSettings):
     smtp_from: str = "opsgraph@localhost"
     policy_file: Path | None = Field(default=None, description="Overrides the shipped policy.")
     notify_url: str | None = Field(default=None, description="Where approval/event notices go.")
+    openai_base_url: str | None = Field(
+        default=None,
+        validation_alias="OPENAI_BASE_URL",
+        description="Read by the OpenAI client itself; checked here because it gets the API key.",
+    )
     notify_secret: SecretStr | None = Field(
         default=None, description="whsec_... secret the notices are signed with."
     )
@@ -183,6 +188,27 @@ class Settings(BaseSettings):
         if value is None or not value.strip():
             return None
         return require_secure_url(value.strip(), allow_file=False, what="OPSGRAPH_NOTIFY_URL")
+
+    @field_validator("openai_base_url")
+    @classmethod
+    def _model_transport(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        return require_secure_url(value.strip(), allow_file=False, what="OPENAI_BASE_URL")
+
+    @field_validator("smtp_url")
+    @classmethod
+    def _smtp_transport(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None:
+            return None
+        parts = urlsplit(value.get_secret_value().strip())
+        has_login = parts.username is not None or parts.password is not None
+        if parts.scheme == "smtp" and has_login and not is_loopback_host(parts.hostname):
+            raise ValueError(
+                "OPSGRAPH_SMTP_URL would send its password in clear: use smtp+starttls:// "
+                "(plain smtp:// with a login only to a loopback relay)"
+            )
+        return value
 
     @property
     def embedded(self) -> bool:

@@ -98,3 +98,37 @@ def test_webhook_replay_window_has_a_default_and_a_floor(
     monkeypatch.setenv("OPSGRAPH_WEBHOOK_MAX_AGE_S", "30")
     with pytest.raises(ValidationError, match="webhook_max_age_s"):
         Settings(_env_file=None)
+
+
+def test_the_model_server_url_gets_the_same_transport_rule(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("OPENAI_BASE_URL", "http://llm.example.com/v1")
+    with pytest.raises(ValidationError, match="OPENAI_BASE_URL must use https://"):
+        Settings(_env_file=None)
+    for url in ("https://llm.example.com/v1", "http://127.0.0.1:8089/v1"):
+        monkeypatch.setenv("OPENAI_BASE_URL", url)
+        assert Settings(_env_file=None).openai_base_url == url
+
+
+@pytest.mark.parametrize(
+    ("url", "accepted"),
+    [
+        ("smtp://mailer:hunter2@mail.example.com:25", False),
+        ("smtp+starttls://mailer:hunter2@mail.example.com:587", True),
+        ("smtp://mail.example.com:25", True),
+        ("smtp://mailer:hunter2@127.0.0.1:1025", True),
+    ],
+)
+def test_an_smtp_login_never_travels_in_clear(
+    monkeypatch: pytest.MonkeyPatch, url: str, accepted: bool
+) -> None:
+    monkeypatch.setenv("OPSGRAPH_SMTP_URL", url)
+    if accepted:
+        settings = Settings(_env_file=None)
+        assert settings.smtp_url is not None
+        assert settings.smtp_url.get_secret_value() == url
+        return
+    with pytest.raises(ValidationError, match=r"smtp\+starttls://") as refused:
+        Settings(_env_file=None)
+    assert "hunter2" not in str(refused.value)
