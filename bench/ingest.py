@@ -126,10 +126,11 @@ def build_deliveries(
 ) -> list[SignedDelivery]:
     """Every webhook signed once and delivered twice, all deliveries shuffled together."""
     rng = random.Random(seed)
-    start = datetime(2025, 1, 1, tzinfo=UTC)
+    # Saleor bodies carry issuedAt, and the service refuses those outside its replay window.
+    start = datetime.now(UTC) - timedelta(minutes=5)
     deliveries: list[SignedDelivery] = []
     for index in range(webhooks):
-        at = start + timedelta(seconds=index)
+        at = start + timedelta(milliseconds=index)
         if index % 2 == 0:
             body = json.dumps(saleor_order(index, rng, at)).encode()
             headers = signer.headers("order_created", body)

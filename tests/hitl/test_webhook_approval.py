@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 from typing import Any, ClassVar
@@ -80,7 +81,7 @@ def saleor_order() -> bytes:
                     }
                 ],
             },
-            "issuedAt": "2026-11-21T08:00:00+00:00",
+            "issuedAt": datetime.now(UTC).isoformat(),
         }
     ).encode()
 
