@@ -65,24 +65,23 @@ PAGE_WIDTH, PAGE_HEIGHT = 595, 842
 MARGIN, LEADING, WRAP = 56, 15, 88
 
 
-def page_lines() -> list[tuple[str, str]]:
-    """(font, text) lines of the page: title, then each section's heading and wrapped body."""
-    lines = [("F2", TITLE), ("F1", "")]
-    for heading, body in STOCK_AND_REORDERS:
-        if heading:
-            lines.append(("F2", heading))
-        lines.extend(("F1", line) for line in textwrap.wrap(body, WRAP))
-        lines.append(("F1", ""))
-    return lines
+def page_lines(heading: str, body: str) -> list[tuple[str, str]]:
+    """(font, text) lines of one page: its heading (the title on the first page), then the
+    body wrapped to the page's width."""
+    return [
+        ("F2", heading or TITLE),
+        ("F1", ""),
+        *(("F1", line) for line in textwrap.wrap(body, WRAP)),
+    ]
 
 
 def escape(text: str) -> str:
     return text.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
 
 
-def content_stream() -> bytes:
+def content_stream(lines: list[tuple[str, str]]) -> bytes:
     ops = ["BT", f"{MARGIN} {PAGE_HEIGHT - MARGIN} Td", f"{LEADING} TL"]
-    for font, text in page_lines():
+    for font, text in lines:
         size = 14 if font == "F2" else 11
         ops.append(f"/{font} {size} Tf ({escape(text)}) Tj T*")
     ops.append("ET")
@@ -90,29 +89,59 @@ def content_stream() -> bytes:
 
 
 def render_pdf() -> bytes:
-    """A one-page PDF 1.4 with the two standard Helvetica fonts."""
-    stream = content_stream()
-    objects = [
-        b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        (
+    """A PDF 1.4 with the standard Helvetica fonts, one page per section, and an outline
+    (bookmarks): the title on the first page, each section's heading below it, the way a
+    handbook exported from a word processor carries its headings."""
+    pages = len(STOCK_AND_REORDERS)
+    first_page, fonts, outline_root = 3, 3 + 2 * pages, 5 + 2 * pages
+    top, first_child = outline_root + 1, outline_root + 2
+    page_ids = [first_page + 2 * i for i in range(pages)]
+    objects: dict[int, bytes] = {
+        1: b"<< /Type /Catalog /Pages 2 0 R /Outlines %d 0 R /PageMode /UseOutlines >>"
+        % outline_root,
+        2: b"<< /Type /Pages /Kids [%s] /Count %d >>"
+        % (b" ".join(b"%d 0 R" % page for page in page_ids), pages),
+        fonts: b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>",
+        fonts + 1: b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica-Bold"
+        b" /Encoding /WinAnsiEncoding >>",
+        outline_root: b"<< /Type /Outlines /First %d 0 R /Last %d 0 R /Count 1 >>" % (top, top),
+    }
+    for index, (heading, body) in enumerate(STOCK_AND_REORDERS):
+        page = page_ids[index]
+        stream = content_stream(page_lines(heading, body))
+        objects[page] = (
             f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 {PAGE_WIDTH} {PAGE_HEIGHT}] "
-            "/Resources << /Font << /F1 5 0 R /F2 6 0 R >> >> /Contents 4 0 R >>"
-        ).encode(),
-        b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream",
-        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>",
-        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica-Bold /Encoding /WinAnsiEncoding >>",
-        f"<< /Title ({escape(TITLE)}) >>".encode(),
+            f"/Resources << /Font << /F1 {fonts} 0 R /F2 {fonts + 1} 0 R >> >> "
+            f"/Contents {page + 1} 0 R >>"
+        ).encode()
+        objects[page + 1] = b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream"
+    children = [
+        (heading, page_ids[i]) for i, (heading, _) in enumerate(STOCK_AND_REORDERS) if heading
     ]
+    last_child = first_child + len(children) - 1
+    objects[top] = (
+        f"<< /Title ({escape(TITLE)}) /Parent {outline_root} 0 R /Dest [{page_ids[0]} 0 R /Fit] "
+        f"/First {first_child} 0 R /Last {last_child} 0 R /Count {len(children)} >>"
+    ).encode()
+    for offset, (heading, page) in enumerate(children):
+        number = first_child + offset
+        siblings = (f" /Prev {number - 1} 0 R" if offset else "") + (
+            f" /Next {number + 1} 0 R" if number < last_child else ""
+        )
+        objects[number] = (
+            f"<< /Title ({escape(heading)}) /Parent {top} 0 R /Dest [{page} 0 R /Fit]{siblings} >>"
+        ).encode()
+    info = last_child + 1
+    objects[info] = f"<< /Title ({escape(TITLE)}) >>".encode()
     out = bytearray(b"%PDF-1.4\n")
     offsets = []
-    for number, body in enumerate(objects, start=1):
+    for number in range(1, info + 1):
         offsets.append(len(out))
-        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+        out += b"%d 0 obj\n" % number + objects[number] + b"\nendobj\n"
     xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (info + 1)
     out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
-    out += b"trailer\n<< /Size %d /Root 1 0 R /Info %d 0 R >>\n" % (len(objects) + 1, len(objects))
+    out += b"trailer\n<< /Size %d /Root 1 0 R /Info %d 0 R >>\n" % (info + 1, info)
     out += b"startxref\n%d\n%%%%EOF\n" % xref
     return bytes(out)
 

@@ -8,6 +8,9 @@ import logging
 import typer
 
 from connectors.seeding import seed_everything
+from rag.embedders import make_embedder
+from rag.index import EmbedderMismatchError
+from rag.samples import ingest_sample_kb
 from runtime.apikeys import Role
 from runtime.resources import Resources
 from runtime.settings import Settings
@@ -32,6 +35,7 @@ async def run_demo(settings: Settings, *, exit_after: bool) -> int:
     typer.echo(f"opsgraph is up at {base_url} ({describe_database(settings)})")
     counts = await seed_everything(resources.pool)
     typer.echo("store: " + ", ".join(f"{count} {name}" for name, count in counts.items()))
+    typer.echo(await ingest_knowledge_base(resources, settings))
     typer.echo("sending one signed webhook per domain (Saleor, Shopify, a CRM form) ...")
     views = await send_deliveries(base_url, await demo_key(resources), senders.deliveries())
     typer.echo("")
@@ -57,6 +61,21 @@ async def run_demo(settings: Settings, *, exit_after: bool) -> int:
     typer.echo(f"serving at {base_url} (docs at {base_url}/docs); press Ctrl-C to stop")
     await task
     return 0 if settled else 1
+
+
+async def ingest_knowledge_base(resources: Resources, settings: Settings) -> str:
+    """The sample policies into the default tenant's knowledge base (unchanged files skipped)."""
+    try:
+        summary = await ingest_sample_kb(
+            resources.pool, "default", embedder=make_embedder(settings.embedder)
+        )
+    except EmbedderMismatchError as error:
+        return f"knowledge base: not ingested: {error}"
+    return (
+        f"knowledge base: {len(summary.results)} sample documents ({summary.added} added, "
+        f"{summary.updated} updated, {summary.unchanged} unchanged; {summary.chunks} chunks "
+        "written); try: .venv/bin/opsgraph kb search 'can a damaged item be returned?'"
+    )
 
 
 def describe_database(settings: Settings) -> str:

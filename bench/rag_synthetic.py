@@ -1,0 +1,205 @@
+"""A deterministic synthetic knowledge base for the scale figures of `bench.rag`: search latency
+at 10k and 100k chunks, HNSW recall against exact search, and the bulk-load rate.
+
+The text is made of pseudo-words: each chunk mixes words of one of a few hundred topics with
+common words, so documents cluster as real ones do and full-text queries find something.
+It is bulk-loaded (COPY, then one HNSW build), which is how a large corpus would be moved in,
+rather than through the per-file ingestion pipeline measured separately.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from pgvector.psycopg import register_vector_async
+from psycopg import sql
+
+from rag.embedders import HashingEmbedder
+from rag.index import CREATE_HNSW, HNSW_INDEX, ensure_index
+from runtime.database import Pool
+
+SEED = 20261201
+TOPICS = 300
+TOPIC_WORDS = 40
+COMMON_WORDS = 1500
+WORDS_PER_CHUNK = 70
+CHUNKS_PER_DOCUMENT = 20
+EMBED_BATCH = 2000
+COLLECTION = "synthetic"
+
+SYLLABLES = tuple(consonant + vowel for consonant in "bklmnrstvz" for vowel in "aeiou")
+
+
+@dataclass(frozen=True)
+class SyntheticChunk:
+    document: int
+    position: int
+    title: str
+    heading_path: str
+    content: str
+
+
+@dataclass(frozen=True)
+class LoadFigures:
+    chunks: int
+    embed_s: float
+    copy_s: float
+    index_s: float
+
+    @property
+    def chunks_per_s(self) -> float:
+        return self.chunks / (self.embed_s + self.copy_s + self.index_s)
+
+
+def pseudo_words(rng: random.Random, count: int, taken: set[str]) -> list[str]:
+    words: list[str] = []
+    while len(words) < count:
+        word = "".join(rng.choice(SYLLABLES) for _ in range(rng.randint(2, 4)))
+        if word not in taken:
+            taken.add(word)
+            words.append(word)
+    return words
+
+
+class SyntheticCorpus:
+    """Chunk `i` is the same text on every run and machine."""
+
+    def __init__(self, seed: int = SEED) -> None:
+        rng = random.Random(seed)
+        taken: set[str] = set()
+        self.common = pseudo_words(rng, COMMON_WORDS, taken)
+        self.topics = [pseudo_words(rng, TOPIC_WORDS, taken) for _ in range(TOPICS)]
+        self.seed = seed
+
+    def chunk(self, index: int) -> SyntheticChunk:
+        rng = random.Random(self.seed * 1_000_003 + index)
+        document = index // CHUNKS_PER_DOCUMENT
+        topic = self.topics[random.Random(self.seed + document).randrange(TOPICS)]
+        words = [
+            topic[min(int(rng.paretovariate(1.2)) - 1, TOPIC_WORDS - 1)]
+            if rng.random() < 0.45
+            else self.common[min(int(rng.paretovariate(0.9)) - 1, COMMON_WORDS - 1)]
+            for _ in range(WORDS_PER_CHUNK)
+        ]
+        return SyntheticChunk(
+            document=document,
+            position=index % CHUNKS_PER_DOCUMENT,
+            title=f"{topic[0].capitalize()} {topic[1]} handbook {document}",
+            heading_path=f"{topic[2].capitalize()} > {words[0]} {words[1]}",
+            content=" ".join(words) + ".",
+        )
+
+    def chunks(self, start: int, stop: int) -> Iterator[SyntheticChunk]:
+        return (self.chunk(index) for index in range(start, stop))
+
+    def query(self, index: int) -> str:
+        """A short query drawn from a chunk's words (the chunk is usually, not always, best)."""
+        rng = random.Random(self.seed * 7 + index)
+        chunk = self.chunk(rng.randrange(10_000))
+        words = chunk.content.rstrip(".").split()
+        return " ".join(rng.sample(words, 4))
+
+
+def document_uuid(tenant_id: str, document: int) -> uuid.UUID:
+    return uuid.UUID(bytes=hashlib.sha256(f"{tenant_id}/{document}".encode()).digest()[:16])
+
+
+async def load_synthetic(
+    pool: Pool,
+    corpus: SyntheticCorpus,
+    *,
+    tenant_id: str,
+    chunks: int,
+    embedder: HashingEmbedder,
+) -> LoadFigures:
+    """Bulk-load `chunks` synthetic chunks for `tenant_id`, then build the HNSW index once."""
+    from rag.chunking import embedding_text
+
+    documents = (chunks + CHUNKS_PER_DOCUMENT - 1) // CHUNKS_PER_DOCUMENT
+    embed_s = copy_s = 0.0
+    async with pool.connection() as conn:
+        await register_vector_async(conn)
+        async with conn.transaction():
+            await conn.execute(
+                "INSERT INTO tenants (tenant_id, name) VALUES (%s, 'bench') ON CONFLICT DO NOTHING",
+                (tenant_id,),
+            )
+            await ensure_index(conn, embedder)
+            await conn.execute(
+                sql.SQL("DROP INDEX IF EXISTS {}").format(sql.Identifier(HNSW_INDEX))
+            )
+            started = time.perf_counter()
+            async with conn.cursor().copy(
+                "COPY kb_documents (tenant_id, document_id, collection, source, title,"
+                " media_type, content_hash, byte_size, chunk_count) FROM STDIN"
+            ) as copy:
+                for document in range(documents):
+                    count = min(CHUNKS_PER_DOCUMENT, chunks - document * CHUNKS_PER_DOCUMENT)
+                    await copy.write_row(
+                        (
+                            tenant_id,
+                            document_uuid(tenant_id, document),
+                            COLLECTION,
+                            f"synthetic/{document:06d}.md",
+                            f"Synthetic document {document}",
+                            "text/markdown",
+                            f"{document:064x}",
+                            0,
+                            count,
+                        )
+                    )
+            copy_s += time.perf_counter() - started
+            for start in range(0, chunks, EMBED_BATCH):
+                batch = list(corpus.chunks(start, min(chunks, start + EMBED_BATCH)))
+                started = time.perf_counter()
+                vectors = embedder.embed_matrix(
+                    [embedding_text(c.title, c.heading_path, c.content) for c in batch]
+                )
+                embed_s += time.perf_counter() - started
+                started = time.perf_counter()
+                async with conn.cursor().copy(
+                    "COPY kb_chunks (tenant_id, collection, document_id, position, title,"
+                    " heading_path, content, embedding) FROM STDIN WITH (FORMAT BINARY)"
+                ) as copy:
+                    copy.set_types(
+                        ["text", "text", "uuid", "int4", "text", "text", "text", "vector"]
+                    )
+                    for chunk, vector in zip(batch, vectors, strict=True):
+                        await copy.write_row(
+                            (
+                                tenant_id,
+                                COLLECTION,
+                                document_uuid(tenant_id, chunk.document),
+                                chunk.position,
+                                chunk.title,
+                                chunk.heading_path,
+                                chunk.content,
+                                vector,
+                            )
+                        )
+                copy_s += time.perf_counter() - started
+            started = time.perf_counter()
+            await conn.execute("SET LOCAL maintenance_work_mem = '1GB'")
+            await conn.execute(CREATE_HNSW)
+            index_s = time.perf_counter() - started
+        await conn.execute("ANALYZE kb_chunks")
+    return LoadFigures(chunks=chunks, embed_s=embed_s, copy_s=copy_s, index_s=index_s)
+
+
+def write_markdown_corpus(corpus: SyntheticCorpus, folder: Path, *, documents: int) -> int:
+    """Synthetic Markdown files (a heading per chunk's text), for the ingestion pipeline."""
+    for document in range(documents):
+        first = 1_000_000 + document * CHUNKS_PER_DOCUMENT
+        chunks = list(corpus.chunks(first, first + CHUNKS_PER_DOCUMENT))
+        sections = "\n\n".join(
+            f"## {chunk.heading_path.split(' > ')[-1]} {chunk.position}\n\n{chunk.content}"
+            for chunk in chunks
+        )
+        (folder / f"doc-{document:04d}.md").write_text(f"# {chunks[0].title}\n\n{sections}\n")
+    return documents
