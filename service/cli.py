@@ -14,7 +14,7 @@ from runtime.logging import configure_logging
 from runtime.replay import ReplayRefused, event_ids_with_status, replay_event
 from runtime.resources import open_resources
 from runtime.settings import Settings, get_settings
-from service import cli_approvals, cli_audit, cli_keys, cli_ops
+from service import cli_approvals, cli_audit, cli_kb, cli_keys, cli_ops
 
 app = typer.Typer(
     help="opsgraph: an agent service for commerce and SaaS operations.",
@@ -30,6 +30,7 @@ app.add_typer(cli_ops.tools_app, name="tools")
 app.add_typer(cli_ops.store_app, name="store")
 app.add_typer(cli_audit.audit_app, name="audit")
 app.add_typer(cli_approvals.approvals_app, name="approvals")
+app.add_typer(cli_kb.kb_app, name="kb")
 
 HostOption = Annotated[str | None, typer.Option(help="Interface to bind (default: OPSGRAPH_HOST).")]
 PortOption = Annotated[int | None, typer.Option(help="Port to bind (default: OPSGRAPH_PORT).")]
@@ -193,6 +194,7 @@ cli_keys.register(load_settings)
 cli_ops.register(load_settings)
 cli_audit.register(load_settings)
 cli_approvals.register(load_settings)
+cli_kb.register(load_settings)
 
 
 def main() -> None:
