@@ -1,0 +1,109 @@
+"""The facts the gate judges a call by, on the real store: what cannot be established is
+named with its reason, and the default policy then fails closed (issue 8, finding 2)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from graph.context import OpsContext
+from graph.gate import facts_for
+from graph.state import SpecialistOutcome
+from hitl.policy import load_policy
+from runtime.resources import Resources
+from tests.graph.support import make_event
+
+STORE_ORDER = "#W2611340"
+"""A τ-bench order in the seeded store."""
+
+
+def scored(order_id: str, score: int = 10) -> SpecialistOutcome:
+    return {
+        "domain": "ecommerce",
+        "specialist": "fraud_review",
+        "summary": "",
+        "tool_calls": [
+            {
+                "id": "c1",
+                "name": "score_order_risk",
+                "args": {"order_id": order_id},
+                "result": {"order_id": order_id, "score": score, "reasons": []},
+                "status": "success",
+            }
+        ],
+    }
+
+
+def state(payload: dict[str, Any], *prior: SpecialistOutcome) -> dict[str, Any]:
+    event = make_event("order.created", f"order:{STORE_ORDER}", payload)
+    return {"event": {**event, "prior": list(prior)}}
+
+
+async def judge(
+    resources: Resources, tool: str, args: dict[str, Any], run: dict[str, Any]
+) -> tuple[dict[str, Any], dict[str, str], dict[str, tuple[str, ...]]]:
+    context = OpsContext(pool=resources.pool)
+    facts = await facts_for(context, "default", tool, args, run)
+    requirement = context.policy.evaluate(tool, facts.values)
+    return facts.values, facts.unknown, dict(requirement.missing) if requirement else {}
+
+
+async def test_every_fact_known_and_low_means_no_rule_applies(resources: Resources) -> None:
+    values, _, _ = await judge(
+        resources,
+        "create_fulfillment",
+        {"order_id": STORE_ORDER},
+        state({"order_id": STORE_ORDER, "currency": "usd"}, scored(STORE_ORDER)),
+    )
+
+    assert values["currency"] == "USD"
+    assert values["fraud_score"] == 10
+    assert load_policy().evaluate("create_fulfillment", values) is None
+
+
+async def test_a_total_that_is_no_amount_leaves_the_total_rules_unjudged(
+    resources: Resources,
+) -> None:
+    _, unknown, missing = await judge(
+        resources,
+        "create_fulfillment",
+        {"order_id": STORE_ORDER},
+        state({"order_id": STORE_ORDER, "total": "a lot"}, scored(STORE_ORDER)),
+    )
+
+    assert unknown["order_total"] == "the payload's total 'a lot' is not an amount"
+    assert missing == {"high_value_order": ("order_total",), "four_eyes": ("amount",)}
+    requirement = load_policy().evaluate("create_fulfillment", {"currency": "USD"})
+    assert requirement is not None
+    assert requirement.approvers == 2  # four_eyes could not be ruled out: its worst case
+
+
+async def test_an_order_missing_from_the_store_has_no_total_and_no_dispute_state(
+    resources: Resources,
+) -> None:
+    _, unknown, missing = await judge(
+        resources, "refund_payment", {"order_id": "#NOPE", "amount": 5.0}, state({})
+    )
+
+    assert unknown["disputed"] == "order #NOPE is not in the store"
+    assert missing == {"disputed_refund": ("disputed",)}
+
+
+async def test_a_score_of_another_order_does_not_count(resources: Resources) -> None:
+    _, unknown, missing = await judge(
+        resources,
+        "create_fulfillment",
+        {"order_id": STORE_ORDER},
+        state({"order_id": STORE_ORDER}, scored("#W0000000", score=0)),
+    )
+
+    assert unknown["fraud_score"] == f"the fraud review scored another order, not {STORE_ORDER}"
+    assert missing == {"fraud_review": ("fraud_score",), "fraud_hold": ("fraud_score",)}
+
+
+async def test_no_fraud_review_means_no_fraud_score(resources: Resources) -> None:
+    _, unknown, missing = await judge(
+        resources, "create_fulfillment", {"order_id": STORE_ORDER}, state({})
+    )
+
+    assert unknown["fraud_score"] == "no fraud review ran before this call"
+    assert set(missing) == {"fraud_review", "fraud_hold"}
