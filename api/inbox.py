@@ -286,6 +286,8 @@ async def create_session(request: Request, resources: ResourcesDep) -> Response:
     if key.role not in INBOX_ROLES:
         error = f"This is an {key.role.value} key; the inbox needs a reviewer or admin key."
         return login_form(request, error, status.HTTP_403_FORBIDDEN)
+    if previous := request.cookies.get(SESSION_COOKIE):
+        await end_session(resources.pool, previous)  # one browser, one session
     settings = resources.settings
     session_id = await start_session(
         resources.pool, key, ttl_s=settings.session_ttl_s, idle_s=settings.session_idle_s

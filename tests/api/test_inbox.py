@@ -254,6 +254,18 @@ async def test_signing_out_ends_the_session(
     assert (replayed.status_code, replayed.headers["location"]) == (303, "/inbox/login")
 
 
+async def test_signing_in_again_ends_the_browsers_previous_session(
+    sign_in: SignIn, reviewer_key: str, inbox_app: FastAPI
+) -> None:
+    http = await sign_in(reviewer_key)
+    before = session_id_of(http)
+    again = await http.post("/inbox/login", data={"key": reviewer_key})
+    assert again.status_code == 303
+    assert session_id_of(http) != before
+    assert (await http.get("/inbox")).status_code == 200
+    assert (await with_cookie(inbox_app, "/inbox", before)).status_code == 303
+
+
 async def test_signing_out_leaves_other_sessions_of_the_key(
     sign_in: SignIn, reviewer_key: str
 ) -> None:
