@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-BENCHMARKS = ("bench.events", "bench.ingest", "bench.pipeline", "bench.approvals")
+BENCHMARKS = ("bench.events", "bench.ingest", "bench.pipeline", "bench.approvals", "bench.rag")
 
 
 def main() -> int:
