@@ -93,7 +93,10 @@ async def test_the_event_is_mirrored_into_the_store(
             await conn.execute("SELECT doc FROM store_orders WHERE order_id = 'mirror-1'")
         ).fetchone()
     assert row is not None
-    assert [item["item_id"] for item in row["doc"]["items"]] == ["3877188862", "3877188862"]
+    # One record for the line, with its quantity (not one record per unit).
+    assert [(item["item_id"], item["quantity"]) for item in row["doc"]["items"]] == [
+        ("3877188862", 2)
+    ]
     assert row["doc"]["status"] == "processed"
 
 
