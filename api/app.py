@@ -9,7 +9,7 @@ from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontext
 import procrastinate
 from fastapi import FastAPI
 
-from api import approvals, events, health, inbox, keys
+from api import approvals, events, health, inbox, kb, keys
 from api.errors import complete_contract, install_error_handlers
 from api.limits import BodyLimit
 from api.webhooks import router as webhooks
@@ -53,5 +53,6 @@ def create_app(
     app.include_router(keys.router)
     app.include_router(webhooks.router)
     app.include_router(inbox.router)
+    app.include_router(kb.build_router(max_upload_bytes=settings.kb_max_upload_bytes))
     complete_contract(app)
     return app
