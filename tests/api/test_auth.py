@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
-import httpx
+import re
+import uuid
 
-from runtime.apikeys import Role, hash_key
+import httpx
+from fastapi import FastAPI
+
+from api.auth import current_key
+from api.errors import api_routes, calls
+from runtime.apikeys import Role, create_key, hash_key, revoke_key
 from runtime.resources import Resources
 from tests.support import make_key
 
@@ -57,3 +63,31 @@ async def test_only_the_hash_of_a_key_is_stored(resources: Resources) -> None:
     stored = repr(rows)
     assert secret not in stored
     assert any(row["key_hash"] == hash_key(secret) for row in rows)
+
+
+def keyed_routes(app: FastAPI) -> list[tuple[str, str]]:
+    """(method, path) of every route that takes a Bearer key, path parameters filled in."""
+    found = []
+    for route in api_routes(app):
+        if current_key in set(calls(route.dependant)):
+            path = re.sub(r"\{[^}]+\}", str(uuid.uuid4()), route.path_format or "")
+            found += [(method, path) for method in sorted(route.methods or ())]
+    return found
+
+
+async def test_a_revoked_key_is_refused_on_every_keyed_route(
+    app: FastAPI, client: httpx.AsyncClient, resources: Resources
+) -> None:
+    key, secret = await create_key(
+        resources.pool, tenant_id="default", name="revoked-everywhere", role=Role.ADMIN
+    )
+    headers = {"Authorization": f"Bearer {secret}"}
+    routes = keyed_routes(app)
+    assert {("GET", "/events"), ("POST", "/keys"), ("GET", "/approvals")} <= set(routes)
+    for method, path in routes:
+        answer = await client.request(method, path, headers=headers, json={})
+        assert answer.status_code not in (401, 403), (method, path, answer.text)
+    await revoke_key(resources.pool, tenant_id="default", key_id=key.key_id)
+    for method, path in routes:
+        answer = await client.request(method, path, headers=headers, json={})
+        assert answer.status_code == 401, (method, path)
