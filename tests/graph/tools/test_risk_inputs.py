@@ -3,14 +3,22 @@ it; the payload speaks only for its own order (issue 8, finding 2)."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
 
 from connectors.crm import customer_orders
 from connectors.orders import get_order, order_total
+from graph.context import OpsContext
 from graph.facts import UnknownFact
-from graph.tools.risk import OrderRiskInput, order_risk_inputs, score_order_risk
+from graph.tools.direct import call_tool, tool_message_text
+from graph.tools.risk import (
+    OrderRiskInput,
+    order_risk_inputs,
+    score_order_risk,
+    score_order_risk_tool,
+)
 from runtime.resources import Resources
 
 KNOWN_CUSTOMER = "fatima_muller_6713"
@@ -133,3 +141,25 @@ async def test_inputs_that_cannot_be_established_are_refused_with_the_reason(
         await inputs(resources, order_id, payload)
 
     assert str(raised.value) == why
+
+
+async def test_the_tool_ignores_inputs_passed_as_arguments(resources: Resources) -> None:
+    """Whatever a planner adds to the order id, the tool scores what the store shows."""
+    invented = {"order_total": 0.0, "customer_order_count": 99, "account_age_days": 9000}
+    context = OpsContext(pool=resources.pool)
+
+    reply = await call_tool(
+        score_order_risk_tool,
+        {"order_id": STORE_ORDER, **invented, "payment_method": "credit_card"},
+        context=context,
+        tenant_id="default",
+        thread_id="risk-direct",
+        call_id="risk-1",
+    )
+
+    result = json.loads(tool_message_text(reply))
+    expected = (await inputs(resources, STORE_ORDER, {})).model_dump()
+    assert result["order_id"] == STORE_ORDER
+    assert result["inputs"] == expected
+    assert result["inputs"]["order_total"] > 0
+    assert result["score"] == score_order_risk(**expected)["score"]
