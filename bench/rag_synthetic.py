@@ -3,6 +3,10 @@ at 10k and 100k chunks, HNSW recall against exact search, and the bulk-load rate
 
 The text is made of pseudo-words: each chunk mixes words of one of a few hundred topics with
 common words, so documents cluster as real ones do and full-text queries find something.
+Common words follow a Zipf-Mandelbrot law (weight 1 / (rank + 30)) so that the most frequent
+one appears in about a quarter of the chunks, as a frequent content word ("order") does in a
+real knowledge base once stopwords are gone; stopword-like pseudo-words in every chunk would
+make every full-text query match the whole corpus.
 It is bulk-loaded (COPY, then one HNSW build), which is how a large corpus would be moved in,
 rather than through the per-file ingestion pipeline measured separately.
 """
@@ -10,6 +14,7 @@ rather than through the per-file ingestion pipeline measured separately.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import random
 import time
 import uuid
@@ -28,6 +33,7 @@ SEED = 20261201
 TOPICS = 300
 TOPIC_WORDS = 40
 COMMON_WORDS = 1500
+ZIPF_OFFSET = 30
 WORDS_PER_CHUNK = 70
 CHUNKS_PER_DOCUMENT = 20
 EMBED_BATCH = 2000
@@ -75,6 +81,9 @@ class SyntheticCorpus:
         taken: set[str] = set()
         self.common = pseudo_words(rng, COMMON_WORDS, taken)
         self.topics = [pseudo_words(rng, TOPIC_WORDS, taken) for _ in range(TOPICS)]
+        self.common_weights = list(
+            itertools.accumulate(1 / (rank + ZIPF_OFFSET) for rank in range(1, COMMON_WORDS + 1))
+        )
         self.seed = seed
 
     def chunk(self, index: int) -> SyntheticChunk:
@@ -84,7 +93,7 @@ class SyntheticCorpus:
         words = [
             topic[min(int(rng.paretovariate(1.2)) - 1, TOPIC_WORDS - 1)]
             if rng.random() < 0.45
-            else self.common[min(int(rng.paretovariate(0.9)) - 1, COMMON_WORDS - 1)]
+            else rng.choices(self.common, cum_weights=self.common_weights)[0]
             for _ in range(WORDS_PER_CHUNK)
         ]
         return SyntheticChunk(
