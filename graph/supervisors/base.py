@@ -11,7 +11,7 @@ from langgraph.types import Send
 from graph.context import OpsContext
 from graph.models import Planner
 from graph.routing import stages_for
-from graph.specialists.agent import build_specialist_graph
+from graph.agent import build_specialist_graph
 from graph.specialists.base import Specialist
 from graph.state import DomainInput, DomainOutput, DomainState, EventData
 

@@ -8,7 +8,7 @@ from langchain_core.tools import StructuredTool
 from langgraph.prebuilt import ToolRuntime
 
 from connectors.ledger import LedgerKey
-from graph.compensation import compensate
+from graph.tools.compensation import compensate
 from graph.context import OpsContext
 from graph.gate import gate
 from graph.tools.env import EFFECTS, ArgsT, ToolBody, ToolEnv, run_effect

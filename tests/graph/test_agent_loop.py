@@ -14,7 +14,7 @@ from pydantic import BaseModel
 
 from graph.master import build_master_graph
 from graph.models import ChatModelPlanner, Planner, PlaybookPlanner, build_planner
-from graph.specialists.agent import MAX_TURNS, build_specialist_graph
+from graph.agent import MAX_TURNS, build_specialist_graph
 from graph.specialists.base import PlannedCall, PlaybookStep, Specialist
 from graph.state import EventData, SpecialistOutcome
 from graph.tools.integration import plan_channel_sync_tool

@@ -22,7 +22,7 @@ from graph.master import build_master_graph
 from graph.models import ChatModelPlanner, build_planner, event_brief
 from graph.routing import domains_for, known_event_types
 from graph.specialists import SPECIALISTS
-from graph.specialists.agent import MAX_TURNS
+from graph.agent import MAX_TURNS
 from graph.state import EventData
 from runtime.resources import Resources
 from service.runner import MasterGraph
