@@ -12,9 +12,9 @@ from langchain_core.messages.tool import tool_call
 from langchain_core.tools import StructuredTool
 from pydantic import BaseModel
 
+from graph.agent import MAX_TURNS, build_specialist_graph
 from graph.master import build_master_graph
 from graph.models import ChatModelPlanner, Planner, PlaybookPlanner, build_planner
-from graph.agent import MAX_TURNS, build_specialist_graph
 from graph.specialists.base import PlannedCall, PlaybookStep, Specialist
 from graph.state import EventData, SpecialistOutcome
 from graph.tools.integration import plan_channel_sync_tool

@@ -18,11 +18,11 @@ from langchain_core.runnables import RunnableConfig
 from langchain_core.tools import BaseTool
 from pydantic import BaseModel
 
+from graph.agent import MAX_TURNS
 from graph.master import build_master_graph
 from graph.models import ChatModelPlanner, build_planner, event_brief
 from graph.routing import domains_for, known_event_types
 from graph.specialists import SPECIALISTS
-from graph.agent import MAX_TURNS
 from graph.state import EventData
 from runtime.resources import Resources
 from service.runner import MasterGraph
