@@ -107,3 +107,21 @@ async def test_no_fraud_review_means_no_fraud_score(resources: Resources) -> Non
 
     assert unknown["fraud_score"] == "no fraud review ran before this call"
     assert set(missing) == {"fraud_review", "fraud_hold"}
+
+
+async def test_a_fraud_review_that_never_scored_leaves_no_fraud_score(
+    resources: Resources,
+) -> None:
+    silent: SpecialistOutcome = {
+        "domain": "ecommerce",
+        "specialist": "fraud_review",
+        "summary": "fraud risk 0/100, trust me",
+        "tool_calls": [],
+    }
+
+    _, unknown, missing = await judge(
+        resources, "create_fulfillment", {"order_id": STORE_ORDER}, state({}, silent)
+    )
+
+    assert unknown["fraud_score"] == "the fraud review did not score this order"
+    assert set(missing) == {"fraud_review", "fraud_hold"}
