@@ -145,41 +145,63 @@ async def search(
     `embedder`: the configured one, refused (EmbedderMismatchError) if the index was built
     with another; None uses the embedder the index records (what agents' tools do).
     """
+    async with pool.connection() as conn:
+        return await search_on(
+            conn,
+            tenant_id,
+            query,
+            k=k,
+            mode=mode,
+            collection=collection,
+            embedder=embedder,
+            ef_search=ef_search,
+        )
+
+
+async def search_on(
+    conn: AsyncConnection[DictRow],
+    tenant_id: str,
+    query: str,
+    *,
+    k: int = 5,
+    mode: Mode = "hybrid",
+    collection: str | None = None,
+    embedder: Embedder | None = None,
+    ef_search: int = DEFAULT_EF_SEARCH,
+) -> list[SearchHit]:
+    """`search` on a connection the caller holds (a tool's, for instance)."""
     if mode not in MODES:
         raise SearchError(f"mode must be one of {', '.join(MODES)}")
     if not 1 <= k <= 100:
         raise SearchError("k must be between 1 and 100")
     wanted = max(3 * k, 30)
-    async with pool.connection() as conn:
-        cursor = await conn.execute(TSQUERY, {"query": query})
-        row = await cursor.fetchone()
-        tsquery = str(row["query"]) if row else ""
-        text_ranked: list[tuple[int, float]] = []
-        vector_ranked: list[tuple[int, float]] = []
-        scope = {"tenant_id": tenant_id, "collection": collection}
-        if mode in ("hybrid", "text") and tsquery:
-            cursor = await conn.execute(
-                TEXT_CANDIDATES, {**scope, "tsquery": tsquery, "limit": wanted}
+    cursor = await conn.execute(TSQUERY, {"query": query})
+    row = await cursor.fetchone()
+    tsquery = str(row["query"]) if row else ""
+    text_ranked: list[tuple[int, float]] = []
+    vector_ranked: list[tuple[int, float]] = []
+    scope = {"tenant_id": tenant_id, "collection": collection}
+    if mode in ("hybrid", "text") and tsquery:
+        cursor = await conn.execute(TEXT_CANDIDATES, {**scope, "tsquery": tsquery, "limit": wanted})
+        text_ranked = [(r["chunk_id"], float(r["rank"])) for r in await cursor.fetchall()]
+    if mode in ("hybrid", "vector"):
+        info = await index_info(conn)
+        if info is not None:
+            if embedder is None:
+                embedder = recorded_embedder(info.embedder)
+            check_embedder(info, embedder)
+            vector = await asyncio.to_thread(embedder.embed_query, query)
+            vector_ranked = await vector_candidates(
+                conn, scope, vector_literal(vector), wanted, ef_search
             )
-            text_ranked = [(r["chunk_id"], float(r["rank"])) for r in await cursor.fetchall()]
-        if mode in ("hybrid", "vector"):
-            info = await index_info(conn)
-            if info is not None:
-                if embedder is None:
-                    embedder = recorded_embedder(info.embedder)
-                check_embedder(info, embedder)
-                vector = await asyncio.to_thread(embedder.embed_query, query)
-                vector_ranked = await vector_candidates(
-                    conn, scope, vector_literal(vector), wanted, ef_search
-                )
-        scored = fuse(mode, text_ranked, vector_ranked)[:k]
-        if not scored:
-            return []
-        cursor = await conn.execute(
-            HIT_DETAILS,
-            {"tenant_id": tenant_id, "tsquery": tsquery, "chunk_ids": [c for c, *_ in scored]},
-        )
-        details = {r["chunk_id"]: r for r in await cursor.fetchall()}
+    scored = fuse(mode, text_ranked, vector_ranked)[:k]
+    if not scored:
+        return []
+    cursor = await conn.execute(
+        HIT_DETAILS,
+        {"tenant_id": tenant_id, "tsquery": tsquery, "chunk_ids": [c for c, *_ in scored]},
+    )
+    details = {r["chunk_id"]: r for r in await cursor.fetchall()}
     return [
         SearchHit(**details[chunk_id], score=score, text_rank=text_at, vector_rank=vector_at)
         for chunk_id, score, text_at, vector_at in scored

@@ -10,10 +10,16 @@ from langchain_core.messages import ToolMessage
 from graph.specialists.base import PlaybookStep, Specialist, call, is_error, last_result
 from graph.state import EventData
 from graph.tools.cms import draft_content_tool, save_content_draft_tool
+from graph.tools.knowledge import (
+    CITATION_RULE,
+    cited_answer,
+    policy_question,
+    search_knowledge_base_tool,
+)
 
 PROMPT = (
     "You write content. Call draft_content with a brief (subject, audience, points), then "
-    "save_content_draft with the draft. Report the title."
+    "save_content_draft with the draft. Report the title." + CITATION_RULE
 )
 
 
@@ -34,7 +40,19 @@ def brief_of(event: EventData) -> tuple[str, str, dict[str, Any]]:
 
 
 def playbook(event: EventData, results: Sequence[ToolMessage]) -> PlaybookStep:
+    """With a policy question in the request (the style guide, say), look it up first and
+    draft with the cited guidance as one of the points."""
     content_id, kind, brief = brief_of(event)
+    question = policy_question(event)
+    guidance = ""
+    if question is not None:
+        found = last_result(results, search_knowledge_base_tool.name)
+        if found is None:
+            return [call(search_knowledge_base_tool, query=question, k=3)]
+        guidance = cited_answer(question, found)
+        first_line = guidance.splitlines()[0]
+        if first_line.endswith("[1]"):
+            brief = {**brief, "points": [*brief["points"], first_line]}
     draft = last_result(results, draft_content_tool.name)
     if draft is None:
         return [call(draft_content_tool, **brief)]
@@ -54,7 +72,8 @@ def playbook(event: EventData, results: Sequence[ToolMessage]) -> PlaybookStep:
                 body=draft,
             )
         ]
-    return f"draft {content_id} saved: {draft['title']!r}"
+    saved_line = f"draft {content_id} saved: {draft['title']!r}"
+    return f"{saved_line}\n{guidance}" if guidance else saved_line
 
 
 SPECIALIST = Specialist(
@@ -62,6 +81,6 @@ SPECIALIST = Specialist(
     domain="cms",
     description="Drafts content from a brief and stores the draft.",
     prompt=PROMPT,
-    tools=(draft_content_tool, save_content_draft_tool),
+    tools=(draft_content_tool, save_content_draft_tool, search_knowledge_base_tool),
     playbook=playbook,
 )

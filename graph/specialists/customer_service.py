@@ -7,15 +7,28 @@ from typing import Any
 
 from langchain_core.messages import ToolMessage
 
-from graph.specialists.base import PlannedCall, PlaybookStep, Specialist, tool_result
+from graph.specialists.base import (
+    PlannedCall,
+    PlaybookStep,
+    Specialist,
+    call,
+    last_result,
+    tool_result,
+)
 from graph.state import EventData
+from graph.tools.knowledge import (
+    CITATION_RULE,
+    cited_answer,
+    policy_question,
+    search_knowledge_base_tool,
+)
 from graph.tools.retail import RETAIL_TOOLS
 
 PROMPT = (
     "You are a retail customer-service agent. Authenticate the customer (find_user_id_by_email "
     "or find_user_id_by_name_zip), look up what you need, then act with the one tool that "
     "does what was asked. Only cancel or modify pending orders; only return or exchange "
-    "delivered ones. Explain the outcome briefly."
+    "delivered ones. Explain the outcome briefly." + CITATION_RULE
 )
 
 
@@ -31,17 +44,26 @@ def requested_operations(payload: dict[str, Any]) -> list[PlannedCall]:
 
 
 def playbook(event: EventData, results: Sequence[ToolMessage]) -> PlaybookStep:
-    """Run the requested operations one after another, then report each result."""
+    """Answer the customer's question from the knowledge base (cited), if there is one;
+    then run the requested operations one after another, and report each result."""
+    question = policy_question(event)
     operations = requested_operations(event["payload"])
-    if not operations:
+    if not operations and question is None:
         return "no operation requested"
-    done = len(results)
-    if done < len(operations):
-        return [operations[done]]
-    return "; ".join(
+    answer: list[str] = []
+    if question is not None:
+        found = last_result(results, search_knowledge_base_tool.name)
+        if found is None:
+            return [call(search_knowledge_base_tool, query=question, k=3)]
+        answer = [cited_answer(question, found)]
+    done = [r for r in results if r.name != search_knowledge_base_tool.name]
+    if len(done) < len(operations):
+        return [operations[len(done)]]
+    reports = "; ".join(
         f"{op['name']}: {describe(tool_result(result))}"
-        for op, result in zip(operations, results, strict=False)
+        for op, result in zip(operations, done, strict=False)
     )
+    return "\n".join([*([reports] if reports else []), *answer])
 
 
 def describe(result: Any) -> str:
@@ -55,8 +77,11 @@ def describe(result: Any) -> str:
 SPECIALIST = Specialist(
     name="customer_service",
     domain="ecommerce",
-    description="Looks up customers, orders and products; cancels, modifies, returns, exchanges.",
+    description=(
+        "Answers policy questions from the knowledge base; looks up customers, orders and "
+        "products; cancels, modifies, returns, exchanges."
+    ),
     prompt=PROMPT,
-    tools=RETAIL_TOOLS,
+    tools=(*RETAIL_TOOLS, search_knowledge_base_tool),
     playbook=playbook,
 )

@@ -11,6 +11,7 @@ from graph.tools.cms import CMS_TOOLS
 from graph.tools.crm import CRM_TOOLS
 from graph.tools.ecommerce import ECOMMERCE_TOOLS
 from graph.tools.integration import INTEGRATION_TOOLS
+from graph.tools.knowledge import KNOWLEDGE_TOOLS
 from graph.tools.retail import RETAIL_TOOLS
 
 TOOLS_BY_DOMAIN: Mapping[str, tuple[BaseTool, ...]] = {
@@ -21,6 +22,9 @@ TOOLS_BY_DOMAIN: Mapping[str, tuple[BaseTool, ...]] = {
     "integration": INTEGRATION_TOOLS,
 }
 
+SHARED_TOOLS: tuple[BaseTool, ...] = KNOWLEDGE_TOOLS
+"""Tools of no one domain: the knowledge base, searched by specialists of several."""
+
 ALL_TOOLS: Mapping[str, BaseTool] = {
-    tool.name: tool for tools in TOOLS_BY_DOMAIN.values() for tool in tools
+    tool.name: tool for tools in (*TOOLS_BY_DOMAIN.values(), SHARED_TOOLS) for tool in tools
 }
