@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter, status
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 
 from api.deps import ResourcesDep
 from runtime.migrate import pending_migrations
@@ -16,13 +17,27 @@ router = APIRouter(tags=["health"])
 CHECK_TIMEOUT_S = 3.0
 
 
+class Readiness(BaseModel):
+    """Each check's outcome; a 503 adds `detail` (the shape of every error answer)."""
+
+    status: Literal["ready", "unavailable"]
+    failing: list[str]
+    checks: dict[str, dict[str, Any]]
+
+
 @router.get("/healthz")
 async def read_health() -> dict[str, str]:
     """The process is up."""
     return {"status": "ok"}
 
 
-@router.get("/readyz", responses={503: {"description": "a check failed"}})
+@router.get(
+    "/readyz",
+    responses={
+        200: {"model": Readiness, "description": "every check passed"},
+        503: {"description": "a check failed: `detail` names it, `checks` say why"},
+    },
+)
 async def read_readiness(resources: ResourcesDep) -> JSONResponse:
     """Database reachable, migrations current, a worker heartbeat seen recently."""
     checks: dict[str, dict[str, Any]] = {}
@@ -31,7 +46,13 @@ async def read_readiness(resources: ResourcesDep) -> JSONResponse:
     except Exception as exc:  # whatever broke, the database is not usable from here
         checks = {"database": {"ok": False, "detail": f"unreachable: {type(exc).__name__}"}}
     failing = [name for name, check in checks.items() if not check["ok"]]
-    body = {"status": "unavailable" if failing else "ready", "failing": failing, "checks": checks}
+    body: dict[str, Any] = {
+        "status": "unavailable" if failing else "ready",
+        "failing": failing,
+        "checks": checks,
+    }
+    if failing:  # an error answer, in the shape all of them share
+        body["detail"] = f"not ready: {', '.join(failing)} failing"
     code = status.HTTP_503_SERVICE_UNAVAILABLE if failing else status.HTTP_200_OK
     return JSONResponse(body, status_code=code)
 

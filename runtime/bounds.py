@@ -108,3 +108,11 @@ SaneTime = Annotated[datetime, AfterValidator(check_occurred_at)]
 
 StorableObject = Annotated[dict[str, Any], AfterValidator(check_json)]
 """A JSON object `check_json` accepts (errors located under `payload`)."""
+
+
+def check_event(entity: str, payload: dict[str, Any], occurred_at: datetime | None) -> None:
+    """What `CanonicalEvent` checks, for events built elsewhere (webhook deliveries)."""
+    check_text(entity, "entity")
+    check_json(payload)
+    if occurred_at is not None:
+        check_occurred_at(occurred_at)

@@ -79,7 +79,11 @@ class CanonicalEvent(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    type: str = Field(pattern=EVENT_TYPE_PATTERN, examples=["order.created"])
+    type: str = Field(
+        pattern=EVENT_TYPE_PATTERN,
+        examples=["order.created"],
+        json_schema_extra={"enum": [*sorted(CANONICAL_EVENT_TYPES)]},
+    )
     entity: Annotated[str, storable_text("entity")] = Field(
         min_length=1, max_length=200, examples=["order:1001"]
     )

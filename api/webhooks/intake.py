@@ -17,6 +17,7 @@ from psycopg_pool import PoolTimeout
 
 from api.webhooks.config import WebhookConfig
 from api.webhooks.normalize import REGISTRY_VERSION, Normalized
+from runtime.bounds import check_event
 from runtime.events import Delivery, EventStatus, find_delivery, insert_delivery, redact_headers
 from runtime.queue import defer_process_event
 from runtime.resources import Resources
@@ -64,8 +65,9 @@ async def ingest(
         )
     try:
         normalized = normalize(document)
+        check_event(normalized.entity, normalized.payload, normalized.occurred_at)
     except (ValueError, TypeError, ArithmeticError, RecursionError) as exc:
-        # MalformedPayload, and field values no sane sender sends (1e20 timestamps...)
+        # MalformedPayload, OutOfBounds, and values no sane sender sends (1e20 timestamps...)
         return await reject(resources, config, source, raw, stored_headers, str(exc))
     delivery = Delivery(
         tenant_id=config.tenant_id,
