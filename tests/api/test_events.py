@@ -64,11 +64,14 @@ async def test_event_runs_through_the_hierarchy_and_shows_its_timeline(
     history, score = ran[("ecommerce", "fraud_review")]["tool_calls"]
     assert history["name"] == "get_customer_history"
     assert score["name"] == "score_order_risk"
-    assert score["args"]["order_total"] == 80.0
-    assert score["args"]["customer_order_count"] == 4
-    assert score["result"] == {"score": 0, "reasons": []}
+    assert score["args"] == {"order_id": "1001"}
+    # The tool read the inputs: the payload's total; the store's history (none for a guest),
+    # not the payload's claimed 4 orders, so its claimed account age is not vouched for.
+    assert score["result"]["inputs"]["order_total"] == 80.0
+    assert score["result"]["inputs"]["customer_order_count"] == 0
+    assert score["result"]["score"] == 35
     assert score["status"] == "success"
-    assert "fraud risk 0/100" in view["summary"]
+    assert "fraud risk 35/100" in view["summary"]
     assert view["finished_at"] is not None
 
 
