@@ -1,0 +1,462 @@
+"""The chat graph: the master supervisor in conversation mode.
+
+One turn: `begin` (trim old turns, set the run's tenant) -> `route` (a plain yes/no to a
+held write; else the model's structured route or the offline intent classifier; below the
+confidence threshold one clarifying question) -> `plan` (offline procedure or the model with
+the routed specialist's tools) <-> `act` (the same `SequentialToolNode`, ledger and approval
+gate as event runs) -> `observe` (who the customer is, which order, what was done) -> reply.
+Writes never run from `plan`: they are held and stated; `confirm` runs them after a yes.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from langchain_core.messages import AIMessage, AnyMessage, HumanMessage, ToolMessage
+from langchain_core.messages.tool import tool_call
+from langchain_core.runnables import RunnableConfig
+from langchain_core.tools import BaseTool
+from langgraph.graph import END, START, StateGraph
+from langgraph.runtime import Runtime
+from langgraph.types import Command
+
+from graph.agent import SequentialToolNode, call_status, tool_error_message
+from graph.chat.citations import check_reply, passages_in
+from graph.chat.entities import is_no, is_plain_yes, starts_with_yes
+from graph.chat.intents import CLARIFY_BELOW, INTENTS, IntentClassifier
+from graph.chat.memory import KEEP_TURNS, text_of, trim
+from graph.chat.model import plan_with_model, route_with_model, tools_for
+from graph.chat.offline import Calls, Say, plan_turn
+from graph.chat.state import (
+    ChatAction,
+    ChatInput,
+    ChatOutput,
+    ChatRoute,
+    ChatState,
+    Citation,
+    Customer,
+)
+from graph.chat.writes import is_write, order_of, outcome, refusal, review_rules, statement
+from graph.context import OpsContext
+from graph.models import ChatModelPlanner, Planner
+from graph.specialists import SPECIALISTS
+from graph.specialists.base import tool_result
+from graph.state import EventData
+from graph.tools.knowledge import search_knowledge_base_tool
+
+MAX_STEPS = 8
+RESULT_CHARS = 300
+CLARIFY = "I am not sure what you need: {options}? Or tell me in other words."
+INTENT_NAMES = {
+    "order_status": "the status of an order",
+    "cancel_order": "to cancel an order",
+    "return_items": "to return items of a delivered order",
+    "customer_profile": "a customer's details",
+    "identify": "to identify a customer",
+    "policy_question": "an answer from our policies",
+    "human_agent": "a human colleague",
+    "greeting": "an overview of what I can do",
+}
+
+ChatGraph = StateGraph[ChatState, OpsContext, ChatInput, ChatOutput]
+
+
+def build_chat_graph(
+    *,
+    planner: Planner,
+    classifier: IntentClassifier | None = None,
+    clarify_below: float = CLARIFY_BELOW,
+    keep_turns: int = KEEP_TURNS,
+) -> ChatGraph:
+    """The chat graph, uncompiled: compile it with the Postgres checkpointer at the edge.
+
+    `planner` decides the path: a `ChatModelPlanner` routes and plans with its chat model;
+    any other planner (the offline `PlaybookPlanner`) uses the intent classifier (default:
+    the shipped `intents.jsonl`) and the offline procedure.
+    """
+    model = planner.model if isinstance(planner, ChatModelPlanner) else None
+    intents = classifier or IntentClassifier.shipped()
+
+    def begin(state: ChatState, config: RunnableConfig) -> dict[str, Any]:
+        configurable = config.get("configurable", {})
+        removals, summary = trim(state["messages"], state.get("summary", ""), keep_turns=keep_turns)
+        return {
+            "messages": removals,
+            "summary": summary,
+            "event": chat_event(
+                str(configurable.get("tenant_id") or "default"),
+                str(configurable.get("thread_id") or ""),
+            ),
+            "turn": state.get("turn", 0) + 1,
+            "steps": 0,
+            "citations": [],
+            "actions": [],
+            "uncited": [],
+        }
+
+    async def route(
+        state: ChatState,
+    ) -> Command[Literal["plan", "confirm", "__end__"]]:
+        text = last_user_text(state["messages"])
+        pending = state.get("pending")
+        update: dict[str, Any] = {}
+        if pending is not None:
+            if is_plain_yes(text):
+                return Command(goto="confirm", update={"route": rule_route("confirm")})
+            if is_no(text):
+                return reply(
+                    state,
+                    "Understood: nothing was changed.",
+                    route=rule_route("decline"),
+                    pending=None,
+                )
+            if starts_with_yes(text):
+                return reply(
+                    state,
+                    "To go ahead I need a plain yes, with nothing else in the message; "
+                    f"the change stands as stated:\n{pending['statement']}",
+                    route=rule_route("confirm_unclear"),
+                )
+            update["pending"] = None
+        deferred = state.get("deferred")
+        if model is not None:
+            chosen, question = await route_with_model(model, text, state.get("summary", ""))
+        else:
+            guess = intents.classify(text)
+            intent = INTENTS[guess.intent]
+            chosen = {
+                "intent": guess.intent,
+                "domain": intent.domain,
+                "specialist": intent.specialist,
+                "confidence": guess.confidence,
+                "by": "classifier",
+            }
+            options = [guess.intent, *([guess.runner_up] if guess.runner_up else [])]
+            question = CLARIFY.format(options=" or ".join(INTENT_NAMES[o] for o in options))
+        if chosen["confidence"] < clarify_below and not state.get("clarified"):
+            return reply(
+                state,
+                question
+                or CLARIFY.format(options=INTENT_NAMES.get(chosen["intent"], "something else")),
+                route=chosen,
+                clarified=True,
+                deferred={"intent": chosen["intent"], "text": text},
+                **update,
+            )
+        request = text
+        if deferred is not None:
+            request = f"{deferred['text']}\n{text}"
+            if chosen["intent"] == "identify" or chosen["confidence"] < clarify_below:
+                chosen = {**chosen, "intent": deferred["intent"]}
+        if chosen["intent"] not in INTENTS:
+            chosen = {**chosen, "intent": "policy_question"}
+        return Command(
+            goto="plan",
+            update={
+                **update,
+                "route": chosen,
+                "request": request,
+                "deferred": None,
+                "clarified": False,
+            },
+        )
+
+    async def confirm(state: ChatState, runtime: Runtime[OpsContext]) -> dict[str, Any]:
+        """Run the held write the user said yes to: through the tool node, gate and ledger."""
+        pending = state.get("pending")
+        assert pending is not None
+        call_id = f"chat-{state.get('turn', 0)}-write"
+        rules = await review_rules(
+            runtime.context,
+            tenant_of(state),
+            pending["tool"],
+            pending["args"],
+            state,
+        )
+        note = (
+            "This needs a reviewer's approval first ("
+            + "; ".join(rules)
+            + "): waiting for a reviewer."
+            if rules
+            else "Going ahead."
+        )
+        action: ChatAction = {
+            "id": call_id,
+            "tool": pending["tool"],
+            "args": pending["args"],
+            "status": "awaiting_approval" if rules else "confirmed",
+            "result": "",
+        }
+        message = AIMessage(
+            content=note,
+            tool_calls=[tool_call(name=pending["tool"], args=pending["args"], id=call_id)],
+        )
+        return {"messages": [message], "pending": None, "actions": [action]}
+
+    async def plan(
+        state: ChatState, runtime: Runtime[OpsContext]
+    ) -> Command[Literal["act", "plan", "__end__"]]:
+        steps = state.get("steps", 0) + 1
+        results = turn_results(state["messages"])
+        chosen = state.get("route")
+        assert chosen is not None
+        if chosen["intent"] == "confirm":
+            write = next((m for m in results if m.tool_call_id.endswith("-write")), None)
+            if write is None:
+                return reply(state, "The confirmed change did not run; please ask again.")
+            return reply(state, outcome(write.name or "", tool_result(write)))
+        if steps > MAX_STEPS:
+            return reply(state, f"I stopped after {MAX_STEPS} steps without finishing.")
+        if model is None:
+            step = plan_turn(state, chosen["intent"], state.get("request", ""), results)
+            if isinstance(step, Calls):
+                message = AIMessage(
+                    content="",
+                    tool_calls=[
+                        tool_call(
+                            name=c["name"],
+                            args=c["args"],
+                            id=f"chat-{state.get('turn', 0)}-{steps}-{index}",
+                        )
+                        for index, c in enumerate(step.calls)
+                    ],
+                )
+                return Command(goto="act", update={"messages": [message], "steps": steps})
+            if isinstance(step, Say):
+                return reply(state, step.text, citations=step.citations, deferred=step.deferred)
+            return await hold(state, runtime.context, step.tool, step.args, steps=steps)
+        specialist = SPECIALISTS.get(chosen["specialist"], SPECIALISTS["customer_service"])
+        answer = await plan_with_model(model, specialist, state, state["messages"])
+        allowed = {t.name for t in tools_for(specialist)}
+        calls = answer.tool_calls
+        if not calls and not answer.invalid_tool_calls:
+            return reply(state, answer)
+        refused = refusals(answer, allowed, state)
+        if refused:
+            return Command(goto="plan", update={"messages": [answer, *refused], "steps": steps})
+        writes = [c for c in calls if is_write(c["name"])]
+        if writes:
+            held = writes[0]
+            update = {"messages": [answer, *held_results(answer)]}
+            return await hold(
+                state, runtime.context, held["name"], held["args"], steps=steps, update=update
+            )
+        return Command(goto="act", update={"messages": [answer], "steps": steps})
+
+    async def hold(
+        state: ChatState,
+        context: OpsContext,
+        tool: str,
+        args: dict[str, Any],
+        *,
+        steps: int,
+        update: dict[str, Any] | None = None,
+    ) -> Command[Literal["act", "plan", "__end__"]]:
+        """State the write and keep it for the user's yes; refuse it if it may not be offered."""
+        tenant_id = tenant_of(state)
+        order = (
+            await order_of(context, tenant_id, str(args["order_id"]))
+            if args.get("order_id")
+            else None
+        )
+        why = refusal(tool, args, state.get("customer"), order)
+        if why is not None:
+            return reply(
+                state,
+                f"I cannot offer that change. {why.removeprefix('Error: ')}.",
+                **(update or {}),
+            )
+        said = statement(tool, args, order)
+        action: ChatAction = {"id": "", "tool": tool, "args": args, "status": "held", "result": ""}
+        return reply(
+            state,
+            said,
+            pending={"tool": tool, "args": args, "statement": said},
+            actions=[*state.get("actions", []), action],
+            steps=steps,
+            **(update or {}),
+        )
+
+    def observe(state: ChatState) -> dict[str, Any]:
+        """What the last tool step established: the customer, the order in focus, actions."""
+        update: dict[str, Any] = {}
+        actions = list(state.get("actions", []))
+        calls = last_calls(state["messages"])
+        results = {m.tool_call_id: m for m in state["messages"] if isinstance(m, ToolMessage)}
+        for called in calls:
+            result = results.get(called["id"] or "")
+            value = tool_result(result) if result else None
+            status = call_status(result, value)
+            record: ChatAction = {
+                "id": called["id"] or "",
+                "tool": called["name"],
+                "args": called["args"],
+                "status": status,
+                "result": str(value)[:RESULT_CHARS],
+            }
+            actions = [a for a in actions if a["id"] != record["id"]] + [record]
+            if status != "success":
+                continue
+            if called["name"] == "get_user_details" and isinstance(value, dict):
+                update["customer"] = customer_of(called["args"]["user_id"], value)
+            if isinstance(value, dict) and str(value.get("order_id", "")).startswith("#"):
+                update["focus_order"] = value["order_id"]
+        update["actions"] = actions
+        return update
+
+    graph = StateGraph(
+        ChatState, context_schema=OpsContext, input_schema=ChatInput, output_schema=ChatOutput
+    )
+    graph.add_node("begin", begin)
+    graph.add_node("route", route)
+    graph.add_node("confirm", confirm)
+    graph.add_node("plan", plan)
+    graph.add_node("act", SequentialToolNode(chat_tools(), handle_tool_errors=tool_error_message))
+    graph.add_node("observe", observe)
+    graph.add_edge(START, "begin")
+    graph.add_edge("begin", "route")
+    graph.add_edge("confirm", "act")
+    graph.add_edge("act", "observe")
+    graph.add_edge("observe", "plan")
+    return graph
+
+
+def chat_tools() -> list[BaseTool]:
+    """Every specialist's tools, once each by name, and the knowledge base."""
+    by_name: dict[str, BaseTool] = {}
+    for specialist in SPECIALISTS.values():
+        for tool in specialist.tools:
+            by_name.setdefault(tool.name, tool)
+    by_name.setdefault(search_knowledge_base_tool.name, search_knowledge_base_tool)
+    return list(by_name.values())
+
+
+def chat_event(tenant_id: str, thread_id: str) -> EventData:
+    """The chat as tools and the gate see it: the tenant to act for; no event row."""
+    return {
+        "event_id": "",
+        "tenant_id": tenant_id,
+        "source": "chat",
+        "type": "chat.message",
+        "entity": f"thread:{thread_id}",
+        "payload": {},
+    }
+
+
+def tenant_of(state: ChatState) -> str:
+    event = state.get("event")
+    return event["tenant_id"] if event else "default"
+
+
+def rule_route(intent: str) -> ChatRoute:
+    return {
+        "intent": intent,
+        "domain": "ecommerce",
+        "specialist": "customer_service",
+        "confidence": 1.0,
+        "by": "rule",
+    }
+
+
+def last_user_text(messages: list[AnyMessage]) -> str:
+    for message in reversed(messages):
+        if isinstance(message, HumanMessage):
+            return text_of(message)
+    return ""
+
+
+def turn_results(messages: list[AnyMessage]) -> list[ToolMessage]:
+    """The tool results since the user's latest message."""
+    found: list[ToolMessage] = []
+    for message in reversed(messages):
+        if isinstance(message, HumanMessage):
+            break
+        if isinstance(message, ToolMessage):
+            found.append(message)
+    return found[::-1]
+
+
+def last_calls(messages: list[AnyMessage]) -> list[Any]:
+    for message in reversed(messages):
+        if isinstance(message, AIMessage) and message.tool_calls:
+            return list(message.tool_calls)
+        if isinstance(message, HumanMessage):
+            break
+    return []
+
+
+def customer_of(user_id: str, details: dict[str, Any]) -> Customer:
+    name = details.get("name") or {}
+    return {
+        "user_id": user_id,
+        "name": f"{name.get('first_name', '')} {name.get('last_name', '')}".strip() or user_id,
+        "orders": [str(order) for order in details.get("orders", [])],
+    }
+
+
+def refusals(answer: AIMessage, allowed: set[str], state: ChatState) -> list[ToolMessage]:
+    """Error results for calls that may not run: unparsable, not this specialist's, or
+    customer data asked for before the customer is identified. Any refusal answers every
+    call of the step (none of them runs), so the model sees one result per call."""
+    problems: dict[str, str] = {}
+    for bad in answer.invalid_tool_calls:
+        problems[bad.get("id") or ""] = f"Error: arguments are not valid JSON ({bad.get('error')})"
+    for called in answer.tool_calls:
+        if called["name"] not in allowed:
+            problems[called["id"] or ""] = f"Error: {called['name']} is not available here"
+        elif called["name"] in {"get_order_details", "get_user_details"} and not state.get(
+            "customer"
+        ):
+            problems[called["id"] or ""] = (
+                "Error: identify the customer first (find_user_id_by_email, or "
+                "find_user_id_by_name_zip)"
+            )
+    if not problems:
+        return []
+    ids = [c["id"] or "" for c in answer.tool_calls] + [
+        b.get("id") or "" for b in answer.invalid_tool_calls
+    ]
+    return [
+        ToolMessage(
+            content=problems.get(call_id, "Error: not run, another call of this step was refused"),
+            tool_call_id=call_id,
+            status="error",
+        )
+        for call_id in ids
+    ]
+
+
+def held_results(answer: AIMessage) -> list[ToolMessage]:
+    """Every call of a step with a write gets a result saying nothing ran yet."""
+    return [
+        ToolMessage(
+            content="Not run: the user is shown the exact change and must answer yes first.",
+            tool_call_id=c["id"] or "",
+            name=c["name"],
+        )
+        for c in answer.tool_calls
+    ]
+
+
+def reply(
+    state: ChatState,
+    answer: str | AIMessage,
+    *,
+    citations: list[Citation] | None = None,
+    **update: Any,
+) -> Command[Any]:
+    """End the turn with a reply whose citations are checked against this turn's passages."""
+    message = answer if isinstance(answer, AIMessage) else AIMessage(content=answer)
+    passages = passages_in(turn_results(state["messages"]))
+    found, uncited = check_reply(text_of(message), passages)
+    cited = citations if citations else found
+    message.response_metadata = {
+        **message.response_metadata,
+        "citations": cited,
+        "uncited_claims": uncited,
+    }
+    earlier = list(update.pop("messages", []))
+    return Command(
+        goto=END,
+        update={**update, "messages": [*earlier, message], "citations": cited, "uncited": uncited},
+    )
