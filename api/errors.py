@@ -20,6 +20,7 @@ from fastapi.dependencies.models import Dependant
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi.routing import APIRoute, RouteContext, iter_route_contexts
+from procrastinate.exceptions import ConnectorException
 from psycopg_pool import PoolTimeout
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException
@@ -126,6 +127,7 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, answer_invalid_request)
     app.add_exception_handler(psycopg.OperationalError, answer_store_unavailable)
     app.add_exception_handler(PoolTimeout, answer_store_unavailable)
+    app.add_exception_handler(ConnectorException, answer_store_unavailable)
     app.add_exception_handler(Exception, answer_unexpected)
 
 
