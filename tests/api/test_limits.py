@@ -45,7 +45,7 @@ def keyed_body_routes(app: FastAPI) -> list[tuple[str, str]]:
     ]
 
 
-def test_no_keyed_route_lets_fastapi_parse_its_body() -> None:
+def test_no_route_lets_fastapi_parse_a_body_before_its_dependencies() -> None:
     """FastAPI reads a declared body before any dependency: such routes must use JsonBody."""
     app = create_app(Settings(database_url="postgresql://unused@127.0.0.1/unused"))
     parsed_first = [
