@@ -165,13 +165,13 @@ def derived_statuses(route: RouteContext) -> set[int]:
 def complete_contract(app: FastAPI) -> None:
     """Make `app.openapi()` list every status each route answers, all as `ErrorBody`."""
     generate = app.openapi
-    completed: list[int] = []
+    completed: list[dict[str, Any]] = []  # FastAPI caches the document until routes change
 
     def openapi() -> dict[str, Any]:
         schema = generate()
-        if id(schema) not in completed:
+        if not completed or completed[0] is not schema:
             complete(schema, api_routes(app))
-            completed.append(id(schema))
+            completed[:] = [schema]
         return schema
 
     app.openapi = openapi  # type: ignore[method-assign]
