@@ -81,10 +81,67 @@ async def void_invoices(conn: Conn, *, tenant_id: str, order_id: str) -> list[st
     return [row["invoice_id"] for row in await cursor.fetchall()]
 
 
+async def is_paid(conn: Conn, *, tenant_id: str, invoice_ref: str) -> bool:
+    """Whether a payment of this invoice is on record (senders do not keep order: a late
+    failure notice must not start dunning a paid invoice)."""
+    cursor = await conn.execute(
+        "SELECT 1 FROM store_invoice_payments WHERE tenant_id = %s AND invoice_ref = %s",
+        (tenant_id, invoice_ref),
+    )
+    return await cursor.fetchone() is not None
+
+
+async def mark_paid(
+    conn: Conn,
+    *,
+    tenant_id: str,
+    invoice_ref: str,
+    order_id: str | None,
+    amount: Decimal | None,
+    currency: str | None,
+) -> dict[str, Any]:
+    """Record the payment, mark our invoice paid (by number, or the order's issued one) and
+    cancel the retries still scheduled for it."""
+    await conn.execute(
+        """
+        INSERT INTO store_invoice_payments (tenant_id, invoice_ref, amount, currency)
+        VALUES (%s, %s, %s, %s) ON CONFLICT DO NOTHING
+        """,
+        (tenant_id, invoice_ref, amount, currency),
+    )
+    cursor = await conn.execute(
+        """
+        UPDATE store_invoices SET status = 'paid', paid_at = now()
+         WHERE tenant_id = %s AND status = 'issued'
+           AND (invoice_id = %s OR order_id = %s)
+        RETURNING invoice_id
+        """,
+        (tenant_id, invoice_ref, order_id or ""),
+    )
+    invoices = [row["invoice_id"] for row in await cursor.fetchall()]
+    cursor = await conn.execute(
+        """
+        UPDATE store_payment_retries SET status = 'cancelled'
+         WHERE tenant_id = %s AND invoice_ref = ANY(%s) AND status = 'scheduled'
+        RETURNING attempt
+        """,
+        (tenant_id, [invoice_ref, *invoices]),
+    )
+    cancelled = sorted(int(row["attempt"]) for row in await cursor.fetchall())
+    return {
+        "invoice_ref": invoice_ref,
+        "invoices_paid": invoices,
+        "retries_cancelled": cancelled,
+    }
+
+
 async def schedule_retries(
     conn: Conn, *, tenant_id: str, invoice_ref: str, failed_attempts: int
 ) -> list[dict[str, Any]]:
-    """The remaining retry dates after `failed_attempts` failures, at 1, 3 and 7 days."""
+    """The remaining retry dates after `failed_attempts` failures, at 1, 3 and 7 days;
+    none for an invoice already paid."""
+    if await is_paid(conn, tenant_id=tenant_id, invoice_ref=invoice_ref):
+        return []
     now = datetime.now(UTC)
     schedule = [
         {"attempt": attempt, "retry_at": (now + timedelta(days=days)).isoformat()}

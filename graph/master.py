@@ -8,19 +8,21 @@ from langgraph.graph import END, START, StateGraph
 from langgraph.types import Send
 
 from graph.context import OpsContext
+from graph.domain import EventRegistry
 from graph.models import Planner
-from graph.routing import DOMAINS, domains_for
+from graph.routing import REGISTRY
 from graph.state import MasterInput, MasterOutput, MasterState
-from graph.supervisors import DOMAIN_BUILDERS
+from graph.supervisors.base import build_domain_graph
 
 
 def build_master_graph(
-    *, planner: Planner
+    *, planner: Planner, registry: EventRegistry = REGISTRY
 ) -> StateGraph[MasterState, OpsContext, MasterInput, MasterOutput]:
     """The whole hierarchy, uncompiled: compile it with the Postgres checkpointer at the edge."""
 
     def route_event(state: MasterState) -> dict[str, Any]:
-        return {"domains": domains_for(state["event"]["type"])}
+        event = state["event"]
+        return {"domains": registry.domains_for(registry.key_of(event["type"], event["payload"]))}
 
     def dispatch(state: MasterState) -> list[Send] | str:
         if not state["domains"]:
@@ -30,7 +32,11 @@ def build_master_graph(
     def finalize(state: MasterState) -> dict[str, Any]:
         event = state["event"]
         if not state["domains"]:
-            return {"summary": f"no domain handles {event['type']}"}
+            key = registry.key_of(event["type"], event["payload"])
+            why = registry.why_ignored(key)
+            if why:
+                return {"summary": f"{key} {event['entity']} ignored: {why}"}
+            return {"summary": f"no domain handles {key}"}
         parts = [
             f"{outcome['specialist']}: {outcome['summary']}"
             for outcome in sorted(
@@ -46,11 +52,12 @@ def build_master_graph(
         output_schema=MasterOutput,
     )
     graph.add_node("route", route_event)
-    for domain in DOMAINS:
-        graph.add_node(domain, DOMAIN_BUILDERS[domain](planner=planner).compile())
-        graph.add_edge(domain, "finalize")
+    names = [domain.name for domain in registry.domains]
+    for domain in registry.domains:
+        graph.add_node(domain.name, build_domain_graph(domain=domain, planner=planner).compile())
+        graph.add_edge(domain.name, "finalize")
     graph.add_node("finalize", finalize)
     graph.add_edge(START, "route")
-    graph.add_conditional_edges("route", dispatch, [*DOMAINS, "finalize"])
+    graph.add_conditional_edges("route", dispatch, [*names, "finalize"])
     graph.add_edge("finalize", END)
     return graph

@@ -1,78 +1,78 @@
-"""The event registry: which domains and specialists a canonical event type concerns (data).
+"""The event registry, assembled from the domains: which domains and specialists each
+canonical event type reaches, and the types accepted but deliberately not run.
 
-Within a domain, specialists run in stages: the specialists of one stage run in parallel,
-and a later stage sees the earlier stages' outcomes (fulfillment waits for fraud review).
+The API accepts exactly `REGISTRY.accepted_types`; the webhook normalizers map onto them;
+docs/architecture.md's event table is checked against `REGISTRY` by a test.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from typing import Any
 
-DOMAINS: tuple[str, ...] = ("crm", "ecommerce", "billing", "cms", "integration")
+from graph.domain import Domain, EventRegistry, Route, build_registry
+from graph.supervisors import billing, cms, crm, ecommerce, integration
+from graph.variants import route_key
 
-REGISTRY_VERSION = 2
+__all__ = [
+    "DOMAINS",
+    "EVENT_ROUTES",
+    "REGISTRY",
+    "REGISTRY_VERSION",
+    "Domain",
+    "EventRegistry",
+    "Route",
+    "domains_for",
+    "known_event_types",
+    "specialists_for",
+    "stages_for",
+]
 
+REGISTRY_VERSION = 3
 
-@dataclass(frozen=True)
-class Route:
-    """One domain an event type goes to, and the stages of specialists it runs there."""
-
-    domain: str
-    stages: tuple[tuple[str, ...], ...]
-
-    @property
-    def specialists(self) -> tuple[str, ...]:
-        return tuple(name for stage in self.stages for name in stage)
-
-
-def route(domain: str, *stages: tuple[str, ...] | str) -> Route:
-    return Route(domain, tuple((s,) if isinstance(s, str) else s for s in stages))
-
-
-EVENT_ROUTES: Mapping[str, tuple[Route, ...]] = {
-    "order.created": (
-        route("ecommerce", "fraud_review", "order_fulfillment"),
-        route("crm", "customer_onboarding"),
+IGNORED: Mapping[str, str] = {
+    "order.updated[open]": (
+        "the order is neither paid, shipped nor cancelled: nothing for the agents to do "
+        "(the store mirrors the update)"
     ),
-    "order.paid": (route("billing", "invoicing"),),
-    "order.cancelled": (route("ecommerce", "order_fulfillment"), route("billing", "invoicing")),
-    "invoice.requested": (route("billing", "invoicing"),),
-    "payment.failed": (route("billing", "dunning"),),
-    "refund.created": (route("billing", "refunds"),),
-    "product.created": (
-        route("ecommerce", "catalog_seo"),
-        route("cms", "content_drafting"),
-        route("integration", "channel_sync"),
-    ),
-    "product.updated": (route("integration", "channel_sync"),),
-    "stock.out": (route("ecommerce", "procurement"), route("integration", "channel_sync")),
-    "stock.updated": (route("integration", "channel_sync"),),
-    "customer.created": (route("crm", "customer_onboarding"),),
-    "lead.created": (route("crm", ("lead_scoring", "lead_assignment")),),
-    "content.requested": (route("cms", "content_drafting", "publishing"),),
-    "support.requested": (route("ecommerce", "customer_service"),),
-    "dead_letter.detected": (route("integration", "dead_letter_triage"),),
 }
+
+REGISTRY = build_registry(
+    domains=(ecommerce.DOMAIN, crm.DOMAIN, billing.DOMAIN, cms.DOMAIN, integration.DOMAIN),
+    ignored=IGNORED,
+    version=REGISTRY_VERSION,
+)
+
+DOMAINS: tuple[str, ...] = tuple(domain.name for domain in REGISTRY.domains)
+
+EVENT_ROUTES: Mapping[str, tuple[Route, ...]] = REGISTRY.routes
+"""route key -> the domains it reaches, with their stages."""
 
 
 def known_event_types() -> list[str]:
-    return sorted(EVENT_ROUTES)
+    """Every event type the service accepts, sorted."""
+    return sorted(REGISTRY.accepted_types)
 
 
-def domains_for(event_type: str) -> list[str]:
-    """The domains an event type reaches, in registry order; empty when it is not routed."""
-    return [r.domain for r in EVENT_ROUTES.get(event_type, ())]
+def key_for(event_type: str, payload: Mapping[str, Any] | None = None) -> str:
+    """A route key stays as it is; a type that routes by variant reads the payload."""
+    return event_type if event_type in REGISTRY.routes else route_key(event_type, payload or {})
 
 
-def stages_for(event_type: str, domain: str) -> list[list[str]]:
-    """The stages of specialists `domain` runs for `event_type`."""
-    for r in EVENT_ROUTES.get(event_type, ()):
-        if r.domain == domain:
-            return [list(stage) for stage in r.stages]
-    return []
+def domains_for(event_type: str, payload: Mapping[str, Any] | None = None) -> list[str]:
+    """The domains an event reaches, in registry order; empty when none handles it."""
+    return REGISTRY.domains_for(key_for(event_type, payload))
 
 
-def specialists_for(event_type: str, domain: str) -> list[str]:
-    """All specialists `domain` runs for `event_type`, stage by stage."""
-    return [name for stage in stages_for(event_type, domain) for name in stage]
+def stages_for(
+    event_type: str, domain: str, payload: Mapping[str, Any] | None = None
+) -> list[list[str]]:
+    """The stages of specialists `domain` runs for the event."""
+    return REGISTRY.stages_for(key_for(event_type, payload), domain)
+
+
+def specialists_for(
+    event_type: str, domain: str, payload: Mapping[str, Any] | None = None
+) -> list[str]:
+    """All specialists `domain` runs for the event, stage by stage."""
+    return [name for stage in stages_for(event_type, domain, payload) for name in stage]

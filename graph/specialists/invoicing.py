@@ -10,6 +10,7 @@ from langchain_core.messages import ToolMessage
 from graph.specialists.base import PlaybookStep, Specialist, call, is_error, last_result
 from graph.state import EventData
 from graph.tools.billing import draft_invoice_tool, issue_invoice_tool, void_invoice_tool
+from graph.variants import order_state
 
 PROMPT = (
     "You invoice orders. For a paid order call draft_invoice with its lines, then "
@@ -42,7 +43,9 @@ def invoice_args(event: EventData) -> dict[str, Any]:
 
 
 def playbook(event: EventData, results: Sequence[ToolMessage]) -> PlaybookStep:
-    if event["type"] == "order.cancelled":
+    if event["type"] == "order.cancelled" or (
+        event["type"] == "order.updated" and order_state(event["payload"]) == "cancelled"
+    ):
         voided = last_result(results, void_invoice_tool.name)
         if voided is None:
             return [call(void_invoice_tool, order_id=order_id_of(event))]

@@ -1,14 +1,29 @@
-"""The Billing domain supervisor."""
+"""Billing: invoices, payments and dunning, refunds, disputes, subscriptions."""
 
 from __future__ import annotations
 
-from graph.models import Planner
-from graph.specialists import specialists_of
-from graph.supervisors.base import DomainGraph, build_domain_graph
+from graph.domain import Domain, stages
 
-DOMAIN = "billing"
+INVOICING = stages("invoicing")
+SUBSCRIPTIONS = stages("subscriptions")
 
-
-def build_billing_graph(*, planner: Planner) -> DomainGraph:
-    """The Billing supervisor over its specialists (uncompiled)."""
-    return build_domain_graph(domain=DOMAIN, specialists=specialists_of(DOMAIN), planner=planner)
+DOMAIN = Domain(
+    name="billing",
+    title="Billing",
+    description="Money in and out: invoices, collection, refunds, disputes, subscriptions.",
+    handles={
+        "order.paid": INVOICING,
+        "order.updated[paid]": INVOICING,
+        "order.cancelled": INVOICING,
+        "order.updated[cancelled]": INVOICING,
+        "invoice.requested": INVOICING,
+        "invoice.paid": stages("payment_reconciliation"),
+        "payment.failed": stages("dunning"),
+        "refund.created": stages("refunds"),
+        "dispute.created": stages("disputes"),
+        "subscription.created": SUBSCRIPTIONS,
+        "subscription.updated[changed]": SUBSCRIPTIONS,
+        "subscription.updated[cancelling]": SUBSCRIPTIONS,
+        "subscription.deleted": SUBSCRIPTIONS,
+    },
+)

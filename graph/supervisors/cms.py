@@ -1,14 +1,15 @@
-"""The CMS domain supervisor."""
+"""CMS: content drafted for products and on request, published after review."""
 
 from __future__ import annotations
 
-from graph.models import Planner
-from graph.specialists import specialists_of
-from graph.supervisors.base import DomainGraph, build_domain_graph
+from graph.domain import Domain, stages
 
-DOMAIN = "cms"
-
-
-def build_cms_graph(*, planner: Planner) -> DomainGraph:
-    """The CMS supervisor over its specialists (uncompiled)."""
-    return build_domain_graph(domain=DOMAIN, specialists=specialists_of(DOMAIN), planner=planner)
+DOMAIN = Domain(
+    name="cms",
+    title="CMS",
+    description="Pages and articles: drafted, then published.",
+    handles={
+        "product.created": stages("content_drafting"),
+        "content.requested": stages("content_drafting", "publishing"),
+    },
+)

@@ -1,14 +1,24 @@
-"""The CRM domain supervisor."""
+"""CRM: customer profiles and segments, touchpoints, retention, leads."""
 
 from __future__ import annotations
 
-from graph.models import Planner
-from graph.specialists import specialists_of
-from graph.supervisors.base import DomainGraph, build_domain_graph
+from graph.domain import Domain, stages
 
-DOMAIN = "crm"
+SHIPPED = stages("customer_touchpoints")
 
-
-def build_crm_graph(*, planner: Planner) -> DomainGraph:
-    """The CRM supervisor over its specialists (uncompiled)."""
-    return build_domain_graph(domain=DOMAIN, specialists=specialists_of(DOMAIN), planner=planner)
+DOMAIN = Domain(
+    name="crm",
+    title="CRM",
+    description="Who the customers are, what they were told, and who follows up.",
+    handles={
+        "order.created": stages("customer_onboarding"),
+        "order.updated[shipped]": SHIPPED,
+        "order.fulfilled": SHIPPED,
+        "fulfillment.created": SHIPPED,
+        "customer.created": stages("customer_onboarding"),
+        "customer.updated": stages("customer_segmentation"),
+        "lead.created": stages(("lead_scoring", "lead_assignment")),
+        "subscription.updated[cancelling]": stages("customer_retention"),
+        "subscription.deleted": stages("customer_retention"),
+    },
+)

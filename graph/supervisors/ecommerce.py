@@ -1,14 +1,27 @@
-"""The E-commerce domain supervisor."""
+"""E-commerce: fraud review, fulfilment and shipment, procurement, catalog, customer service."""
 
 from __future__ import annotations
 
-from graph.models import Planner
-from graph.specialists import specialists_of
-from graph.supervisors.base import DomainGraph, build_domain_graph
+from graph.domain import Domain, stages
 
-DOMAIN = "ecommerce"
+CHECK_THEN_FULFIL = stages("fraud_review", "order_fulfillment")
+"""Nothing ships before the fraud review has scored the order (the gate reads its score)."""
 
-
-def build_ecommerce_graph(*, planner: Planner) -> DomainGraph:
-    """The E-commerce supervisor over its specialists (uncompiled)."""
-    return build_domain_graph(domain=DOMAIN, specialists=specialists_of(DOMAIN), planner=planner)
+DOMAIN = Domain(
+    name="ecommerce",
+    title="E-commerce",
+    description="Orders from payment to shipment, stock and the catalog.",
+    handles={
+        "order.created": CHECK_THEN_FULFIL,
+        "order.paid": CHECK_THEN_FULFIL,
+        "order.updated[paid]": CHECK_THEN_FULFIL,
+        "order.cancelled": stages("order_fulfillment"),
+        "order.updated[cancelled]": stages("order_fulfillment"),
+        "order.updated[shipped]": stages("shipment_tracking"),
+        "order.fulfilled": stages("shipment_tracking"),
+        "fulfillment.created": stages("shipment_tracking"),
+        "product.created": stages("catalog_seo"),
+        "stock.out": stages("procurement"),
+        "support.requested": stages("customer_service"),
+    },
+)

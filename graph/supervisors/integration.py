@@ -1,14 +1,20 @@
-"""The Integration domain supervisor."""
+"""Integration: sales channels kept in step with the catalog, and failed events triaged."""
 
 from __future__ import annotations
 
-from graph.models import Planner
-from graph.specialists import specialists_of
-from graph.supervisors.base import DomainGraph, build_domain_graph
+from graph.domain import Domain, stages
 
-DOMAIN = "integration"
+CHANNEL_SYNC = stages("channel_sync")
 
-
-def build_integration_graph(*, planner: Planner) -> DomainGraph:
-    """The Integration supervisor over its specialists (uncompiled)."""
-    return build_domain_graph(domain=DOMAIN, specialists=specialists_of(DOMAIN), planner=planner)
+DOMAIN = Domain(
+    name="integration",
+    title="Integration",
+    description="The sales channels and the health of the event pipeline.",
+    handles={
+        "product.created": CHANNEL_SYNC,
+        "product.updated": CHANNEL_SYNC,
+        "stock.out": CHANNEL_SYNC,
+        "stock.updated": CHANNEL_SYNC,
+        "dead_letter.detected": stages("dead_letter_triage"),
+    },
+)

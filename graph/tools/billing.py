@@ -8,7 +8,13 @@ from typing import Any
 from langchain_core.tools import StructuredTool
 from pydantic import BaseModel, Field
 
-from connectors.billing import issue_invoice, schedule_retries, void_invoices
+from connectors.billing import (
+    is_paid,
+    issue_invoice,
+    mark_paid,
+    schedule_retries,
+    void_invoices,
+)
 from connectors.orders import get_order, save_order
 from connectors.outbox import enqueue_email
 from graph.tools.base import ToolEnv, effect_tool
@@ -123,6 +129,8 @@ class FailedPayment(BaseModel):
 
 
 async def dun(env: ToolEnv, args: FailedPayment) -> dict[str, Any]:
+    if await is_paid(env.conn, tenant_id=env.tenant_id, invoice_ref=args.invoice_ref):
+        return {"invoice_ref": args.invoice_ref, "retries": [], "notice": None, "paid": True}
     schedule = await schedule_retries(
         env.conn,
         tenant_id=env.tenant_id,
@@ -192,10 +200,42 @@ refund_payment_tool = effect_tool(
     body=refund,
 )
 
+
+class InvoicePayment(BaseModel):
+    """A payment the billing platform collected for an invoice."""
+
+    invoice_ref: str = Field(min_length=1)
+    order_id: str | None = None
+    paid_amount: Decimal | None = Field(default=None, ge=0)
+    currency: str | None = Field(default=None, min_length=3, max_length=3)
+
+
+async def settle(env: ToolEnv, args: InvoicePayment) -> dict[str, Any]:
+    return await mark_paid(
+        env.conn,
+        tenant_id=env.tenant_id,
+        invoice_ref=args.invoice_ref,
+        order_id=args.order_id,
+        amount=args.paid_amount,
+        currency=args.currency.upper() if args.currency else None,
+    )
+
+
+mark_invoice_paid_tool = effect_tool(
+    name="mark_invoice_paid",
+    description=(
+        "Record an invoice's payment: our invoice (by number or the order's) is marked paid "
+        "and its scheduled payment retries are cancelled."
+    ),
+    args_schema=InvoicePayment,
+    body=settle,
+)
+
 BILLING_TOOLS = (
     draft_invoice_tool,
     issue_invoice_tool,
     void_invoice_tool,
     schedule_payment_retries_tool,
     refund_payment_tool,
+    mark_invoice_paid_tool,
 )

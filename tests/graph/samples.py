@@ -1,4 +1,5 @@
-"""One sample event per routed type, on the seeded store, and what the hierarchy must do."""
+"""One sample event per route key (an event type, or `type[variant]` for the types routed
+by their content), on the seeded store, and what the hierarchy must do."""
 
 from __future__ import annotations
 
@@ -54,17 +55,90 @@ SAMPLES: dict[str, Sample] = {
                 {"sku": "3877188862", "name": "Skateboard", "quantity": 1, "unit_price": 182.03}
             ],
         },
-        {"billing": {"invoicing": ["draft_invoice", "issue_invoice"]}},
-        ["invoice INV-"],
+        {
+            "ecommerce": {
+                "fraud_review": ["get_customer_history", "score_order_risk"],
+                "order_fulfillment": [
+                    "get_fulfilment_status",
+                    "reserve_stock",
+                    "create_fulfillment",
+                ],
+            },
+            "billing": {"invoicing": ["draft_invoice", "issue_invoice"]},
+        },
+        ["invoice INV-", "fraud risk", "shipped with tracking"],
+    ),
+    "order.updated[paid]": Sample(
+        "order:#W6779827",
+        {
+            "order_id": "#W6779827",
+            "status": "UNFULFILLED",
+            "paid": True,
+            "currency": "USD",
+            "email": "ethan.lopez@example.com",
+            "customer": {"id": "ethan_lopez_6291"},
+            "lines": [
+                {"sku": "7896397433", "name": "Dumbbell Set", "quantity": 1, "unit_price": 457.81}
+            ],
+        },
+        {
+            "ecommerce": {
+                "fraud_review": ["get_customer_history", "score_order_risk"],
+                "order_fulfillment": [
+                    "get_fulfilment_status",
+                    "reserve_stock",
+                    "create_fulfillment",
+                    "send_order_confirmation",
+                ],
+            },
+            "billing": {"invoicing": ["draft_invoice", "issue_invoice"]},
+        },
+        ["invoice INV-", "shipped with tracking"],
     ),
     "order.cancelled": Sample(
-        "order:#W5694685",
-        {"order_id": "#W5694685"},
+        "order:#W2631563",
+        {"order_id": "#W2631563"},
         {
-            "ecommerce": {"order_fulfillment": ["release_stock"]},
+            "ecommerce": {"order_fulfillment": ["release_stock", "send_order_notice"]},
             "billing": {"invoicing": ["void_invoice"]},
         },
-        ["released", "voided"],
+        ["released", "customer told at mei.ahmed", "voided"],
+    ),
+    "order.updated[cancelled]": Sample(
+        "order:#W7619352",
+        {"order_id": "#W7619352", "status": "CANCELED"},
+        {
+            "ecommerce": {"order_fulfillment": ["release_stock", "send_order_notice"]},
+            "billing": {"invoicing": ["void_invoice"]},
+        },
+        ["released", "customer told", "voided"],
+    ),
+    "order.updated[shipped]": Sample(
+        "order:#W9318778",
+        {"order_id": "#W9318778", "status": "FULFILLED", "tracking": ["1Z999AA10123456784"]},
+        {
+            "ecommerce": {"shipment_tracking": ["record_shipment", "send_order_notice"]},
+            "crm": {"customer_touchpoints": ["log_touchpoint"]},
+        },
+        ["tracking 1Z999AA10123456784 sent to", "touchpoint logged for lucas_martin_4549"],
+    ),
+    "order.fulfilled": Sample(
+        "order:#W8327915",
+        {"order_id": "#W8327915", "status": "fulfilled", "tracking": ["940010000000000001"]},
+        {
+            "ecommerce": {"shipment_tracking": ["record_shipment", "send_order_notice"]},
+            "crm": {"customer_touchpoints": ["log_touchpoint"]},
+        },
+        ["tracking 940010000000000001 sent to"],
+    ),
+    "fulfillment.created": Sample(
+        "order:#W8808563",
+        {"order_id": "#W8808563", "tracking": ["TRK-8808563-1"]},
+        {
+            "ecommerce": {"shipment_tracking": ["record_shipment", "send_order_notice"]},
+            "crm": {"customer_touchpoints": ["log_touchpoint"]},
+        },
+        ["TRK-8808563-1"],
     ),
     "invoice.requested": Sample(
         "order:#W6247578",
@@ -87,6 +161,69 @@ SAMPLES: dict[str, Sample] = {
         },
         {"billing": {"dunning": ["schedule_payment_retries"]}},
         ["retries scheduled", "notice sent"],
+    ),
+    "invoice.paid": Sample(
+        "invoice:in_77",
+        {"id": "in_77", "amount": 19.99, "currency": "USD", "customer": "cus_77"},
+        {"billing": {"payment_reconciliation": ["mark_invoice_paid"]}},
+        ["invoice in_77 paid", "no retries pending"],
+    ),
+    "dispute.created": Sample(
+        "charge:ch_5065081",
+        {
+            "id": "dp_5065081",
+            "charge": "ch_5065081",
+            "order_id": "#W5065081",
+            "amount": 54.85,
+            "currency": "USD",
+            "reason": "product_not_received",
+        },
+        {"billing": {"disputes": ["freeze_refunds", "draft_dispute_evidence"]}},
+        ["refunds on #W5065081 frozen", "evidence for dp_5065081 drafted"],
+    ),
+    "subscription.created": Sample(
+        "subscription:sub_1",
+        {
+            "id": "sub_1",
+            "customer": "cus_1",
+            "plan": "pro_monthly",
+            "status": "active",
+            "amount": 49.0,
+            "currency": "USD",
+            "period_end": "2027-01-01T00:00:00+00:00",
+        },
+        {"billing": {"subscriptions": ["record_subscription"]}},
+        ["subscription sub_1 created (pro_monthly, period ends 2027-01-01)"],
+    ),
+    "subscription.updated[changed]": Sample(
+        "subscription:sub_2",
+        {"id": "sub_2", "customer": "cus_2", "plan": "team_yearly", "status": "active"},
+        {"billing": {"subscriptions": ["record_subscription"]}},
+        ["subscription sub_2"],
+    ),
+    "subscription.updated[cancelling]": Sample(
+        "subscription:sub_3",
+        {
+            "id": "sub_3",
+            "customer": "cus_3",
+            "plan": "pro_monthly",
+            "status": "active",
+            "cancel_at_period_end": True,
+        },
+        {
+            "crm": {"customer_retention": ["create_crm_task"]},
+            "billing": {"subscriptions": ["record_subscription"]},
+        },
+        ["retention task", "subscription sub_3"],
+    ),
+    "subscription.deleted": Sample(
+        "subscription:sub_4",
+        {"id": "sub_4", "customer": "cus_4", "plan": "pro_monthly", "status": "canceled"},
+        {
+            "crm": {"customer_retention": ["create_crm_task"]},
+            "billing": {"subscriptions": ["record_subscription"]},
+        },
+        ["win_back task", "subscription sub_4 cancelled"],
     ),
     "refund.created": Sample(
         "order:#W3897284",
@@ -138,6 +275,12 @@ SAMPLES: dict[str, Sample] = {
         {"customer_id": "new_customer_1", "email": "new.customer@example.com"},
         {"crm": {"customer_onboarding": ["get_customer_value", "update_customer_profile"]}},
         ["new", "welcome sent"],
+    ),
+    "customer.updated": Sample(
+        "customer:fatima_anderson_2157",
+        {"customer_id": "fatima_anderson_2157", "email": "fatima.anderson1447@example.com"},
+        {"crm": {"customer_segmentation": ["get_customer_value", "update_customer_profile"]}},
+        ["customer fatima_anderson_2157 segmented"],
     ),
     "lead.created": Sample(
         "lead:L-7",

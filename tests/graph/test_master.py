@@ -1,5 +1,7 @@
 """The master graph end to end: real hierarchy, playbook planner, Postgres checkpointer and
-store. Every routed event type runs and shows the domains, specialists and tools it used."""
+store. Every route key (every accepted type, and each variant of the types routed by their
+content) runs and shows the domains, specialists and tools it used; only what the registry
+marks as ignored reaches no domain."""
 
 from __future__ import annotations
 
@@ -11,8 +13,9 @@ from langchain_core.runnables import RunnableConfig
 
 from graph.master import build_master_graph
 from graph.models import PlaybookPlanner
-from graph.routing import EVENT_ROUTES, known_event_types
+from graph.routing import EVENT_ROUTES, REGISTRY, known_event_types
 from graph.state import EventData
+from graph.variants import base_type
 from runtime.resources import Resources
 from tests.graph.samples import SAMPLES
 from tests.graph.support import make_event, open_context
@@ -36,18 +39,24 @@ async def run_master(
     return output
 
 
-def test_every_routed_event_type_has_a_sample() -> None:
+def test_every_route_key_has_a_sample() -> None:
     assert set(SAMPLES) == set(EVENT_ROUTES)
 
 
-@pytest.mark.parametrize("event_type", known_event_types())
-async def test_event_runs_its_domains_specialists_and_tools(
-    event_type: str, resources: Resources
-) -> None:
-    sample = SAMPLES[event_type]
-    output = await run_master(
-        resources, make_event(event_type, sample.entity, sample.payload), thread_config()
-    )
+def test_every_accepted_type_is_routed_or_ignored_on_purpose() -> None:
+    routed = {base_type(key) for key in EVENT_ROUTES}
+    ignored = {base_type(key) for key in REGISTRY.ignored}
+    assert set(known_event_types()) == routed | ignored
+    assert all(REGISTRY.why_ignored(key) for key in REGISTRY.ignored)
+
+
+@pytest.mark.parametrize("key", sorted(EVENT_ROUTES))
+async def test_event_runs_its_domains_specialists_and_tools(key: str, resources: Resources) -> None:
+    sample = SAMPLES[key]
+    event = make_event(base_type(key), sample.entity, sample.payload)
+    assert REGISTRY.key_of(event["type"], event["payload"]) == key
+
+    output = await run_master(resources, event, thread_config())
 
     assert output["domains"] == list(sample.expected)
     made = {
@@ -117,16 +126,26 @@ async def test_fulfillment_waits_for_fraud_review(resources: Resources) -> None:
     assert ecommerce == ["fraud_review", "order_fulfillment"]
 
 
-async def test_unrouted_event_reaches_no_domain(resources: Resources) -> None:
-    event_type = "subscription.deleted"
-    assert event_type not in EVENT_ROUTES
+async def test_an_ignored_variant_reaches_no_domain_and_says_why(resources: Resources) -> None:
+    event = make_event("order.updated", "order:#W5918442", {"order_id": "#W5918442"})
+
+    output = await run_master(resources, event, thread_config())
+
+    assert output["domains"] == []
+    assert output["outcomes"] == []
+    reason = REGISTRY.why_ignored("order.updated[open]")
+    assert output["summary"] == f"order.updated[open] order:#W5918442 ignored: {reason}"
+
+
+async def test_an_unknown_type_reaches_no_domain(resources: Resources) -> None:
+    event_type = "subscription.paused"
+    assert not REGISTRY.accepts(event_type)
 
     output = await run_master(
         resources, make_event(event_type, "subscription:9", {}), thread_config()
     )
 
     assert output["domains"] == []
-    assert output["outcomes"] == []
     assert output["summary"] == f"no domain handles {event_type}"
 
 

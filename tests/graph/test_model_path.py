@@ -21,9 +21,10 @@ from pydantic import BaseModel
 from graph.agent import MAX_TURNS
 from graph.master import build_master_graph
 from graph.models import ChatModelPlanner, build_planner, event_brief
-from graph.routing import domains_for, known_event_types
+from graph.routing import EVENT_ROUTES, REGISTRY
 from graph.specialists import SPECIALISTS
 from graph.state import EventData
+from graph.variants import base_type
 from runtime.resources import Resources
 from service.runner import MasterGraph
 from tests.fakes.openai_server import (
@@ -46,7 +47,7 @@ from tests.graph.support import make_event, open_context
 
 MODEL = "openai:fake-model"
 CALL_ID = re.compile(r"^call_[0-9a-f]{24}$")
-ORDER_PAID = "order.paid"
+ONE_SPECIALIST = "invoice.requested"
 """Routed to one specialist (billing's invoicing), so a script answers one conversation."""
 
 
@@ -90,9 +91,9 @@ async def run_master(resources: Resources, event: EventData) -> dict[str, Any]:
     return await run_graph(model_graph(resources), resources, event, thread_config())
 
 
-def sample_event(event_type: str) -> EventData:
-    sample = SAMPLES[event_type]
-    return make_event(event_type, sample.entity, sample.payload)
+def sample_event(key: str) -> EventData:
+    sample = SAMPLES[key]
+    return make_event(base_type(key), sample.entity, sample.payload)
 
 
 def brief_of(event: EventData) -> dict[str, Any]:
@@ -136,19 +137,19 @@ def assert_schemas_sent(request: ChatRequest, tools: tuple[BaseTool, ...]) -> No
         assert sorted(parameters.get("required", [])) == sorted(required)
 
 
-@pytest.mark.parametrize("event_type", known_event_types())
+@pytest.mark.parametrize("key", sorted(EVENT_ROUTES))
 async def test_model_plans_each_routed_event_through_its_specialists(
-    event_type: str, resources: Resources, fake_openai: FakeOpenAI
+    key: str, resources: Resources, fake_openai: FakeOpenAI
 ) -> None:
-    """With a model that decides as the playbooks do, every routed type makes the same tool
+    """With a model that decides as the playbooks do, every route key makes the same tool
     calls over HTTP as offline: the model's ids, the tools' real results, all successful."""
     fake_openai.reset(FollowThePlaybook())
-    sample = SAMPLES[event_type]
-    event = make_event(event_type, sample.entity, sample.payload)
+    sample = SAMPLES[key]
+    event = sample_event(key)
 
     output = await run_master(resources, event)
 
-    assert output["domains"] == domains_for(event_type)
+    assert output["domains"] == REGISTRY.domains_for(key)
     made = {
         (o["domain"], o["specialist"]): [(c["name"], c["status"]) for c in o["tool_calls"]]
         for o in output["outcomes"]
@@ -183,7 +184,7 @@ async def test_model_plans_each_routed_event_through_its_specialists(
 async def test_follow_the_tools_calls_the_first_tool_and_quotes_it(
     resources: Resources, fake_openai: FakeOpenAI
 ) -> None:
-    event = sample_event(ORDER_PAID)
+    event = sample_event(ONE_SPECIALIST)
 
     output = await run_master(resources, event)
 
@@ -201,7 +202,7 @@ async def test_follow_the_tools_calls_the_first_tool_and_quotes_it(
 async def test_invalid_arguments_get_the_tool_error_back_and_the_model_recovers(
     resources: Resources, fake_openai: FakeOpenAI
 ) -> None:
-    event = sample_event(ORDER_PAID)
+    event = sample_event(ONE_SPECIALIST)
     good = arguments_for("draft_invoice", brief_of(event))
     fake_openai.reset(
         Scripted(
@@ -233,7 +234,7 @@ async def test_invalid_arguments_get_the_tool_error_back_and_the_model_recovers(
 async def test_unparseable_arguments_are_fed_back_to_the_model(
     resources: Resources, fake_openai: FakeOpenAI
 ) -> None:
-    event = sample_event(ORDER_PAID)
+    event = sample_event(ONE_SPECIALIST)
     good = arguments_for("draft_invoice", brief_of(event))
     fake_openai.reset(
         Scripted(
@@ -266,7 +267,7 @@ async def test_a_model_that_never_stops_is_cut_off_at_max_turns(
 ) -> None:
     fake_openai.reset(Endless())
 
-    output = await run_master(resources, sample_event(ORDER_PAID))
+    output = await run_master(resources, sample_event(ONE_SPECIALIST))
 
     (outcome,) = output["outcomes"]
     assert outcome["summary"] == f"stopped after {MAX_TURNS} turns without finishing"
@@ -288,7 +289,7 @@ async def test_a_server_error_makes_the_run_raise_after_the_clients_own_retries(
     config = thread_config()
 
     with pytest.raises(openai.InternalServerError, match="model overloaded") as raised:
-        await run_graph(graph, resources, sample_event(ORDER_PAID), config)
+        await run_graph(graph, resources, sample_event(ONE_SPECIALIST), config)
 
     assert raised.value.status_code == 500
     retries: int = planner.model.root_async_client.max_retries
@@ -320,7 +321,7 @@ async def test_a_retry_after_a_server_error_resumes_without_repeating_the_tool_c
     config = thread_config()
 
     with pytest.raises(openai.InternalServerError, match="fell over"):
-        await run_graph(graph, resources, sample_event(ORDER_PAID), config)
+        await run_graph(graph, resources, sample_event(ONE_SPECIALIST), config)
     output = await run_graph(graph, resources, None, config)  # EventRunner's resume
 
     planned, failed, resumed = fake_openai.exchanges

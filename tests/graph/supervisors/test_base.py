@@ -9,8 +9,8 @@ from langchain_core.runnables import RunnableConfig
 
 from graph.models import PlaybookPlanner
 from graph.specialists import SPECIALISTS
+from graph.supervisors import cms
 from graph.supervisors.base import build_domain_graph
-from graph.supervisors.cms import build_cms_graph
 from runtime.resources import Resources
 from tests.graph.support import make_event, open_context
 
@@ -23,7 +23,7 @@ PRODUCT = make_event("product.created", "product:77", {"name": "Trail Shoe", "st
 
 
 async def test_domain_graph_returns_only_its_outcomes(resources: Resources) -> None:
-    graph = build_cms_graph(planner=PlaybookPlanner()).compile()
+    graph = build_domain_graph(domain=cms.DOMAIN, planner=PlaybookPlanner()).compile()
 
     output = await graph.ainvoke(
         {"event": PRODUCT}, config=fresh_thread(), context=open_context(resources.pool)
@@ -36,7 +36,7 @@ async def test_domain_graph_returns_only_its_outcomes(resources: Resources) -> N
 
 
 async def test_a_later_stage_sees_the_earlier_stage(resources: Resources) -> None:
-    graph = build_cms_graph(planner=PlaybookPlanner()).compile()
+    graph = build_domain_graph(domain=cms.DOMAIN, planner=PlaybookPlanner()).compile()
     event = make_event("content.requested", "content:faq", {"subject": "Returns FAQ"})
 
     output = await graph.ainvoke(
@@ -51,12 +51,12 @@ async def test_a_later_stage_sees_the_earlier_stage(resources: Resources) -> Non
 
 def test_domain_without_specialists_is_refused() -> None:
     with pytest.raises(ValueError, match="'cms' needs at least one specialist"):
-        build_domain_graph(domain="cms", specialists={}, planner=PlaybookPlanner())
+        build_domain_graph(domain=cms.DOMAIN, specialists={}, planner=PlaybookPlanner())
 
 
 async def test_registry_naming_a_specialist_the_domain_lacks_fails_loudly() -> None:
     graph = build_domain_graph(
-        domain="cms",
+        domain=cms.DOMAIN,
         specialists={"channel_sync": SPECIALISTS["channel_sync"]},
         planner=PlaybookPlanner(),
     ).compile()
