@@ -36,17 +36,22 @@ from graph.chat.state import (
     Citation,
     Customer,
 )
-from graph.chat.writes import is_write, order_of, outcome, refusal, review_rules, statement
+from graph.chat.writes import order_of, outcome, refusal, review_rules, statement
 from graph.context import OpsContext
 from graph.models import ChatModelPlanner, Planner
 from graph.specialists import SPECIALISTS
 from graph.specialists.base import tool_result
 from graph.state import EventData
 from graph.tools.knowledge import search_knowledge_base_tool
+from graph.toolset import ToolRegistry
 
 MAX_STEPS = 8
 RESULT_CHARS = 300
 CLARIFY = "I am not sure what you need: {options}? Or tell me in other words."
+CLARIFY_ANY = (
+    "Is this about an order (its status, cancelling it, returning items), a customer, or a "
+    "question about our policies?"
+)
 INTENT_NAMES = {
     "order_status": "the status of an order",
     "cancel_order": "to cancel an order",
@@ -76,6 +81,7 @@ def build_chat_graph(
     """
     model = planner.model if isinstance(planner, ChatModelPlanner) else None
     intents = classifier or IntentClassifier.shipped()
+    registry = chat_registry()
 
     def begin(state: ChatState, config: RunnableConfig) -> dict[str, Any]:
         configurable = config.get("configurable", {})
@@ -132,7 +138,11 @@ def build_chat_graph(
                 "by": "classifier",
             }
             options = [guess.intent, *([guess.runner_up] if guess.runner_up else [])]
-            question = CLARIFY.format(options=" or ".join(INTENT_NAMES[o] for o in options))
+            question = (
+                CLARIFY.format(options=" or ".join(INTENT_NAMES[o] for o in options))
+                if guess.confidence > 0
+                else CLARIFY_ANY
+            )
         if chosen["confidence"] < clarify_below and not state.get("clarified"):
             return reply(
                 state,
@@ -169,7 +179,7 @@ def build_chat_graph(
         rules = await review_rules(
             runtime.context,
             tenant_of(state),
-            pending["tool"],
+            registry.effect(pending["tool"]),
             pending["args"],
             state,
         )
@@ -234,7 +244,7 @@ def build_chat_graph(
         refused = refusals(answer, allowed, state)
         if refused:
             return Command(goto="plan", update={"messages": [answer, *refused], "steps": steps})
-        writes = [c for c in calls if is_write(c["name"])]
+        writes = [c for c in calls if registry.is_effect(c["name"])]
         if writes:
             held = writes[0]
             update = {"messages": [answer, *held_results(answer)]}
@@ -311,7 +321,10 @@ def build_chat_graph(
     graph.add_node("route", route)
     graph.add_node("confirm", confirm)
     graph.add_node("plan", plan)
-    graph.add_node("act", SequentialToolNode(chat_tools(), handle_tool_errors=tool_error_message))
+    graph.add_node(
+        "act",
+        SequentialToolNode(list(registry.tools.values()), handle_tool_errors=tool_error_message),
+    )
     graph.add_node("observe", observe)
     graph.add_edge(START, "begin")
     graph.add_edge("begin", "route")
@@ -321,14 +334,12 @@ def build_chat_graph(
     return graph
 
 
-def chat_tools() -> list[BaseTool]:
-    """Every specialist's tools, once each by name, and the knowledge base."""
-    by_name: dict[str, BaseTool] = {}
-    for specialist in SPECIALISTS.values():
-        for tool in specialist.tools:
-            by_name.setdefault(tool.name, tool)
-    by_name.setdefault(search_knowledge_base_tool.name, search_knowledge_base_tool)
-    return list(by_name.values())
+def chat_registry() -> ToolRegistry:
+    """The tools chat may call: every specialist's, and the knowledge base. Run chat with
+    a context whose registry holds them too (`OpsContext(tools=...)`): an approved action
+    the reviewer changed runs by name from the context's registry."""
+    tools: list[BaseTool] = [t for s in SPECIALISTS.values() for t in s.tools]
+    return ToolRegistry([*tools, search_knowledge_base_tool])
 
 
 def chat_event(tenant_id: str, thread_id: str) -> EventData:

@@ -13,8 +13,8 @@ from typing import Any
 from connectors.orders import get_order, order_total, units
 from graph.chat.state import ChatState, Customer
 from graph.context import OpsContext
-from graph.gate import facts_for
-from graph.tools.env import EFFECTS
+from graph.gate import facts_for, needs_attention
+from graph.toolset import Effect
 
 CONFIRM_PROMPT = "Shall I go ahead? Reply yes to confirm, or no to leave everything as it is."
 ORDER_TOOLS = (
@@ -25,11 +25,6 @@ ORDER_TOOLS = (
     "return_delivered_order_items",
     "exchange_delivered_order_items",
 )
-
-
-def is_write(tool: str) -> bool:
-    """A side-effecting tool: it is held for the user's yes, then gated and run once."""
-    return tool in EFFECTS
 
 
 async def order_of(context: OpsContext, tenant_id: str, order_id: str) -> dict[str, Any] | None:
@@ -125,17 +120,27 @@ def address_of(args: dict[str, Any]) -> str:
 
 
 async def review_rules(
-    context: OpsContext, tenant_id: str, tool: str, args: dict[str, Any], state: ChatState
-) -> list[str]:
-    """The policy rules a reviewer approves this write under (empty: it runs at once).
+    context: OpsContext,
+    tenant_id: str,
+    effect: Effect,
+    args: dict[str, Any],
+    state: ChatState,
+) -> list[str] | None:
+    """Why a reviewer must approve this write first (None: it runs at once).
 
-    The same facts and policy the gate judges by: the gate itself still decides, and
-    pauses the run; this only lets the reply say so before it does."""
+    The same facts, policy and attention flag the gate judges by: the gate itself still
+    decides and pauses the run; this only lets the reply say so before it does."""
     if not context.gated:
-        return []
-    found = await facts_for(context, tenant_id, tool, args, dict(state))
-    requirement = context.policy.evaluate(tool, found.values)
-    return [] if requirement is None else [rule.description for rule in requirement.rules]
+        return None
+    found = await facts_for(context, tenant_id, effect.name, args, dict(state), effect=effect)
+    requirement = context.policy.evaluate(effect.name, found.values)
+    if requirement is None:
+        return (
+            ["every such change asks a person"]
+            if needs_attention(context, effect.name, effect)
+            else None
+        )
+    return [rule.description for rule in requirement.rules] or ["the policy asks a person"]
 
 
 def outcome(tool: str, result: Any) -> str:
