@@ -9,12 +9,13 @@ from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontext
 import procrastinate
 from fastapi import FastAPI
 
-from api import approvals, events, health, inbox, kb, keys
+from api import approvals, chat, events, health, inbox, kb, keys, langgraph
 from api.errors import complete_contract, install_error_handlers
 from api.limits import BodyLimit
 from api.webhooks import router as webhooks
 from api.webhooks.config import WebhookConfig
 from runtime.resources import Resources, open_resources
+from runtime.run_events import listening
 from runtime.settings import Settings
 
 ServiceHook = Callable[[Resources], AbstractAsyncContextManager[None]]
@@ -35,6 +36,7 @@ def create_app(
                 open_resources(settings, register_tasks=register_tasks)
             )
             app.state.resources = resources
+            app.state.run_hub = await stack.enter_async_context(listening(resources.pool))
             if service_hook is not None:
                 await stack.enter_async_context(service_hook(resources))
             # Start-up leaves ~150k long-lived objects; freezing them keeps full collections
@@ -54,5 +56,7 @@ def create_app(
     app.include_router(webhooks.router)
     app.include_router(inbox.router)
     app.include_router(kb.build_router(max_upload_bytes=settings.kb_max_upload_bytes))
+    app.include_router(langgraph.build_router())
+    app.include_router(chat.router)
     complete_contract(app)
     return app

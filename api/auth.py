@@ -6,11 +6,16 @@ from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request, status
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
 from runtime.apikeys import ApiKey, Role, find_key
 
 bearer = HTTPBearer(auto_error=False, description="An opsgraph API key: `opsgraph keys create`.")
+api_key_header = APIKeyHeader(
+    name="x-api-key",
+    auto_error=False,
+    description="The same key, as LangGraph's clients (`langgraph-sdk`) send it.",
+)
 
 
 def unauthorized(reason: str) -> HTTPException:
@@ -22,10 +27,12 @@ def unauthorized(reason: str) -> HTTPException:
 async def current_key(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+    header_key: Annotated[str | None, Depends(api_key_header)],
 ) -> ApiKey:
-    if credentials is None:
-        raise unauthorized("missing API key: send 'Authorization: Bearer <key>'")
-    key = await find_key(request.app.state.resources.pool, credentials.credentials)
+    secret = credentials.credentials if credentials is not None else header_key
+    if not secret:
+        raise unauthorized("missing API key: send 'Authorization: Bearer <key>' or 'x-api-key'")
+    key = await find_key(request.app.state.resources.pool, secret)
     if key is None:
         raise unauthorized("invalid or revoked API key")
     return key

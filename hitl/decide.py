@@ -13,6 +13,7 @@ from hitl.decisions import DecisionError, DecisionIn, Voter, cast_vote
 from runtime.database import Pool
 from runtime.events import event_entity
 from runtime.queue import defer_resume_run
+from runtime.threads import queue_resume
 
 CONNECTION_TIMEOUT_S = 5.0
 
@@ -76,6 +77,8 @@ async def decide(
                 await defer_resume_run(
                     queue, conn, tenant_id=tenant_id, event_id=approval.event_id, entity=entity
                 )
+        if outcome.status is ApprovalStatus.DECIDED:  # a chat thread's approval: resume it
+            await queue_resume(queue, conn, tenant_id=tenant_id, thread_id=approval.thread_id)
         updated = await get_approval(conn, tenant_id=tenant_id, approval_id=approval_id)
     if updated is None:
         raise DecisionError(404, f"no approval {approval_id}")

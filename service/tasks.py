@@ -27,6 +27,8 @@ from runtime.queue import (
 )
 from runtime.recovery import Recovered
 from runtime.settings import Settings
+from runtime.threads import queue_resume
+from service.chat_runs import register_chat_tasks
 from service.runner import EventRunner
 
 RUNNER_KEY = "event_runner"
@@ -86,6 +88,7 @@ def register_tasks(
 
     event_task(PROCESS_EVENT, lambda runner: runner.run)
     event_task(RESUME_RUN, lambda runner: runner.resume)
+    register_chat_tasks(queue)
 
     @queue.periodic(cron="* * * * *", periodic_id="approval_deadlines")
     @queue.task(
@@ -151,6 +154,9 @@ async def apply_deadlines(runner: EventRunner) -> tuple[int, int]:
         escalated = await escalate_due(conn)
         expired = await expire_due(conn)
         for approval in expired:
+            await queue_resume(
+                resources.queue, conn, tenant_id=approval.tenant_id, thread_id=approval.thread_id
+            )
             if approval.event_id is None:
                 continue
             entity = await event_entity(

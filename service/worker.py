@@ -16,6 +16,7 @@ from psycopg_pool import PoolTimeout
 from runtime.queue import EVENTS_QUEUE, MAINTENANCE_QUEUE
 from runtime.recovery import hold_liveness, recover_dead_workers, release_liveness
 from runtime.resources import Resources
+from service.chat_runs import CHAT_RUNNER_KEY, ChatRunner
 from service.runner import EventRunner, compile_master_graph
 from service.tasks import RUNNER_KEY, fail_abandoned_events, notifier
 
@@ -48,7 +49,10 @@ async def run_worker(
         name="opsgraph-worker",
         concurrency=settings.worker_concurrency,
         wait=wait,
-        additional_context={RUNNER_KEY: runner},
+        additional_context={
+            RUNNER_KEY: runner,
+            CHAT_RUNNER_KEY: ChatRunner(resources, notify=runner.notify),
+        },
         install_signal_handlers=install_signal_handlers,
         update_heartbeat_interval=settings.worker_heartbeat_s,
         stalled_worker_timeout=max(PRUNE_AFTER_S, settings.stalled_after_s),

@@ -1,0 +1,461 @@
+"""Runs on a thread: background, wait, stream (SSE), read, cancel, rejoin.
+
+A run is recorded and its job deferred in one transaction holding the thread's row lock;
+a worker executes it and writes its stream to `run_events`, which these routes relay. A
+second run on a busy thread, or a resume of an interrupt already resumed, is refused with
+409 unless `multitask_strategy` is `enqueue` (a decision is still applied only once: it
+is an approval's vote, taken under that approval's row lock).
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import AsyncIterator
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, Response
+from fastapi.responses import JSONResponse, StreamingResponse
+
+from api.approvals import tools_of
+from api.deps import ReaderKey, ResourcesDep
+from api.errors import error_responses
+from api.langgraph.assistants import graph_of
+from api.langgraph.graphs import Graphs, ThreadRef, find_thread, get_graphs, snapshot_of
+from api.langgraph.resume import ResumeError, decision_of, match_values
+from api.langgraph.shapes import Run, RunCreate, StreamModeName
+from api.limits import JsonBody
+from hitl.decide import decide
+from hitl.decisions import DecisionError, Voter
+from runtime.apikeys import ApiKey, Role
+from runtime.resources import Resources
+from runtime.run_events import FINAL_EVENTS, RunEventHub, dumps, output_of, tail
+from runtime.threads import (
+    NewRun,
+    RunRow,
+    ThreadStatus,
+    create_thread,
+    ensure_event_thread,
+    get_run,
+    get_thread,
+    latest_resume,
+    open_runs,
+    queue_run,
+    record_run,
+    request_cancel,
+)
+
+router = APIRouter(prefix="/threads/{thread_id}/runs", tags=["langgraph"])
+
+GraphsDep = Annotated[Graphs, Depends(get_graphs)]
+RunBody = Annotated[RunCreate, Depends(JsonBody(RunCreate))]
+SSE_RESPONSE: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "Server-sent events: metadata, then the run's stream, then end or error",
+        "content": {"text/event-stream": {"schema": {"type": "string"}}},
+    }
+}
+WRITERS = (Role.OPERATOR, Role.ADMIN)
+REVIEWERS = (Role.REVIEWER, Role.ADMIN)
+
+
+def hub_of(request: Request) -> RunEventHub | None:
+    return getattr(request.app.state, "run_hub", None)
+
+
+def run_location(run: RunRow) -> str:
+    return f"/threads/{run.thread_id}/runs/{run.run_id}"
+
+
+async def thread_for_run(
+    resources: Resources, key: ApiKey, thread_id: str, body: RunCreate
+) -> ThreadRef:
+    thread = await find_thread(resources.pool, key.tenant_id, thread_id)
+    if thread is None and body.if_not_exists == "create":
+        try:
+            new_id = str(uuid.UUID(thread_id))
+        except ValueError:
+            raise HTTPException(404, detail=f"no thread {thread_id}") from None
+        async with resources.pool.connection() as conn:
+            await create_thread(
+                conn, tenant_id=key.tenant_id, thread_id=new_id, metadata={}, created_by=key.key_id
+            )
+        thread = await find_thread(resources.pool, key.tenant_id, new_id)
+    if thread is None:
+        raise HTTPException(404, detail=f"no thread {thread_id}")
+    graph_id = graph_of(body.assistant_id)
+    if graph_id is None:
+        raise HTTPException(404, detail=f"no assistant {body.assistant_id}; served: chat, events")
+    if graph_id != thread.graph_id:
+        raise HTTPException(
+            409, detail=f"thread {thread_id} belongs to the {thread.graph_id} assistant"
+        )
+    if body.command is not None and (
+        body.command.update is not None or body.command.goto is not None
+    ):
+        raise HTTPException(422, detail="only command.resume is served (no goto or update)")
+    if body.command is None or body.command.resume is None:
+        if thread.read_only:
+            raise HTTPException(
+                409, detail="event threads are read-only: resume their interrupts with a decision"
+            )
+        if not isinstance(body.input, dict) or not isinstance(body.input.get("messages"), list):
+            raise HTTPException(422, detail="input needs 'messages': a list of messages")
+    return thread
+
+
+async def start_run(
+    resources: Resources,
+    graphs: Graphs,
+    key: ApiKey,
+    thread_id: str,
+    body: RunCreate,
+    request: Request,
+    *,
+    modes: tuple[str, ...],
+) -> RunRow:
+    """Record the run (and queue its job), or take the decisions a resume carries."""
+    thread = await thread_for_run(resources, key, thread_id, body)
+    if body.command is not None and body.command.resume is not None:
+        return await resume_run(resources, graphs, key, thread, body, request, modes=modes)
+    if key.role not in WRITERS:
+        raise HTTPException(403, detail="sending messages needs an operator or admin key")
+    async with resources.pool.connection() as conn, conn.transaction():
+        row = await get_thread(conn, tenant_id=key.tenant_id, thread_id=thread.thread_id, lock=True)
+        assert row is not None
+        if row.status is ThreadStatus.INTERRUPTED:
+            raise HTTPException(
+                409, detail="the thread waits for a decision on its interrupt; resume it first"
+            )
+        if row.status is ThreadStatus.BUSY or await open_runs(conn, row.thread_id):
+            if body.multitask_strategy == "reject":
+                raise HTTPException(409, detail="the thread has a run pending or running")
+            if body.multitask_strategy in ("interrupt", "rollback"):
+                for run_id in await open_runs(conn, row.thread_id):
+                    running = await get_run(conn, tenant_id=key.tenant_id, run_id=run_id)
+                    if running is not None:
+                        await request_cancel(conn, running)
+        return await queue_run(
+            resources.queue,
+            conn,
+            row,
+            NewRun(
+                assistant_id=body.assistant_id,
+                kind="input",
+                input=body.input,
+                stream_mode=modes,
+                stream_subgraphs=body.stream_subgraphs,
+                metadata=body.metadata,
+                multitask_strategy=body.multitask_strategy,
+                requested_by=key.key_id,
+            ),
+        )
+
+
+async def resume_run(
+    resources: Resources,
+    graphs: Graphs,
+    key: ApiKey,
+    thread: ThreadRef,
+    body: RunCreate,
+    request: Request,
+    *,
+    modes: tuple[str, ...],
+) -> RunRow:
+    """Each pending interrupt's value: an approval's goes through `hitl.decide` (reviewer
+    role, requester cannot approve, four-eyes, audit, once); any other is handed to the
+    run. A value already applied, or a thread already resumed, is refused with 409."""
+    assert body.command is not None
+    if thread.status is ThreadStatus.BUSY and body.multitask_strategy != "enqueue":
+        raise HTTPException(409, detail="the thread is busy: a run or a resume is under way")
+    snapshot = await snapshot_of(graphs, thread)
+    pending = {item.id: item.value for item in snapshot.interrupts}
+    try:
+        values = match_values(body.command.resume, list(pending))
+    except ResumeError as exc:
+        raise HTTPException(exc.status, detail=str(exc)) from exc
+    plain = {i: v for i, v in values.items() if not approval_of(pending[i])}
+    gated = {i: v for i, v in values.items() if approval_of(pending[i])}
+    if gated and key.role not in REVIEWERS:
+        raise HTTPException(403, detail="deciding an approval needs a reviewer or admin key")
+    if plain and (key.role not in WRITERS or thread.read_only):
+        raise HTTPException(403, detail="this interrupt is answered by an operator or admin key")
+    voter = Voter(key.key_id, key.name, request.client.host if request.client else None)
+    final = True
+    for interrupt_id, value in gated.items():
+        try:
+            approval, repeated = await decide(
+                resources.pool,
+                resources.queue,
+                tenant_id=key.tenant_id,
+                approval_id=approval_of(pending[interrupt_id]),
+                decision=decision_of(value),
+                voter=voter,
+                check_edit=tools_of(request).check_edit,
+            )
+        except (DecisionError, ResumeError) as exc:
+            raise HTTPException(exc.status, detail=str(exc)) from exc
+        if repeated:
+            raise HTTPException(409, detail="this decision was already taken; it is applied once")
+        final = final and approval.status.value != "pending"
+    new = NewRun(
+        assistant_id=body.assistant_id,
+        kind="resume",
+        resume=plain or None,
+        stream_mode=modes,
+        stream_subgraphs=body.stream_subgraphs,
+        metadata=body.metadata,
+        multitask_strategy=body.multitask_strategy,
+        requested_by=key.key_id,
+    )
+    async with resources.pool.connection() as conn, conn.transaction():
+        row = (
+            await ensure_event_thread(conn, tenant_id=key.tenant_id, thread_id=thread.thread_id)
+            if thread.read_only
+            else await get_thread(
+                conn, tenant_id=key.tenant_id, thread_id=thread.thread_id, lock=True
+            )
+        )
+        assert row is not None
+        if thread.read_only or not final:
+            values_now = output_of(await snapshot_of(graphs, thread))
+            return await record_run(
+                conn, row, new, output=values_now, events=[("values", dumps(values_now))]
+            )
+        if plain:
+            return await queue_run(resources.queue, conn, row, new)
+        queued = await latest_resume(conn, row.thread_id)
+    if queued is None:
+        raise HTTPException(409, detail="the decision was taken but no resume is queued")
+    return queued
+
+
+def approval_of(value: Any) -> str:
+    return str(value.get("approval_id") or "") if isinstance(value, dict) else ""
+
+
+def sse(seq: int, name: str, data: str, run: RunRow) -> bytes:
+    if name == "metadata":
+        data = dumps({"run_id": str(run.run_id), "attempt": 1})
+    return f"event: {name}\ndata: {data}\nid: {seq}\n\n".encode()
+
+
+async def relay(
+    resources: Resources,
+    hub: RunEventHub | None,
+    run: RunRow,
+    *,
+    after: int = 0,
+    modes: set[str] | None = None,
+    cancel_on_disconnect: bool = False,
+) -> AsyncIterator[bytes]:
+    """The run's events as SSE, from number `after` on, through `end` or `error`."""
+    ended = False
+    try:
+        async for seq, name, data in tail(resources.pool, hub, run.run_id, after):
+            ended = name in FINAL_EVENTS
+            if modes and name.split("|")[0] not in modes | {"metadata", "end", "error"}:
+                continue
+            yield sse(seq, name, data, run)
+    finally:
+        if cancel_on_disconnect and not ended:
+            async with resources.pool.connection() as conn:
+                found = await get_run(conn, tenant_id=run.tenant_id, run_id=run.run_id)
+                if found is not None:
+                    await request_cancel(conn, found)
+
+
+def event_modes(modes: tuple[str, ...]) -> set[str]:
+    return {"messages" if mode == "messages-tuple" else mode for mode in modes}
+
+
+def stream_response(run: RunRow, body: AsyncIterator[bytes]) -> StreamingResponse:
+    location = run_location(run)
+    return StreamingResponse(
+        body,
+        media_type="text/event-stream",
+        headers={
+            "Content-Location": location,
+            "Location": f"{location}/stream",
+            "Cache-Control": "no-store",
+        },
+    )
+
+
+async def wait_output(resources: Resources, hub: RunEventHub | None, run: RunRow) -> JSONResponse:
+    """The thread's values once the run ends (`__error__` when it failed)."""
+    async for _seq, name, data in tail(resources.pool, hub, run.run_id):
+        if name == "error":
+            return JSONResponse(
+                {"__error__": json.loads(data)},
+                headers={"Content-Location": run_location(run)},
+            )
+    async with resources.pool.connection() as conn:
+        done = await get_run(conn, tenant_id=run.tenant_id, run_id=run.run_id)
+    output = done.output if done is not None and done.output is not None else {}
+    return JSONResponse(output, headers={"Content-Location": run_location(run)})
+
+
+@router.post("", response_model=Run, responses=error_responses(403, 404, 409))
+async def create_run(
+    thread_id: str,
+    key: ReaderKey,
+    body: RunBody,
+    resources: ResourcesDep,
+    graphs: GraphsDep,
+    request: Request,
+    response: Response,
+) -> Run:
+    """A background run: answered once it is queued; read it, join it or stream it."""
+    run = await start_run(
+        resources, graphs, key, thread_id, body, request, modes=body.modes(("values",))
+    )
+    response.headers["Content-Location"] = run_location(run)
+    return Run.of(run)
+
+
+@router.post(
+    "/wait",
+    response_model=dict[str, Any],
+    responses={**error_responses(403, 404, 409), 200: {"description": "The thread's values"}},
+)
+async def create_run_wait(
+    thread_id: str,
+    key: ReaderKey,
+    body: RunBody,
+    resources: ResourcesDep,
+    graphs: GraphsDep,
+    request: Request,
+) -> JSONResponse:
+    """Run and answer with the thread's values when it ends (`__interrupt__` when paused)."""
+    run = await start_run(resources, graphs, key, thread_id, body, request, modes=())
+    return await wait_output(resources, hub_of(request), run)
+
+
+@router.post(
+    "/stream",
+    response_class=StreamingResponse,
+    responses={**SSE_RESPONSE, **error_responses(403, 404, 409)},
+)
+async def create_run_stream(
+    thread_id: str,
+    key: ReaderKey,
+    body: RunBody,
+    resources: ResourcesDep,
+    graphs: GraphsDep,
+    request: Request,
+) -> StreamingResponse:
+    """Run and stream it as server-sent events (`Content-Location` names the run)."""
+    run = await start_run(
+        resources, graphs, key, thread_id, body, request, modes=body.modes(("values",))
+    )
+    events = relay(
+        resources,
+        hub_of(request),
+        run,
+        modes=event_modes(body.modes(("values",))),
+        cancel_on_disconnect=body.on_disconnect == "cancel",
+    )
+    return stream_response(run, events)
+
+
+async def require_run(
+    resources: Resources, key: ApiKey, thread_id: str, run_id: uuid.UUID
+) -> RunRow:
+    async with resources.pool.connection() as conn:
+        run = await get_run(conn, tenant_id=key.tenant_id, run_id=run_id)
+    if run is None or run.thread_id != thread_id:
+        raise HTTPException(404, detail=f"no run {run_id} on thread {thread_id}")
+    return run
+
+
+@router.get("", response_model=list[Run], responses=error_responses(404))
+async def list_runs(
+    thread_id: str,
+    key: ReaderKey,
+    resources: ResourcesDep,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 10,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+) -> list[Run]:
+    """The thread's runs, newest first."""
+    if await find_thread(resources.pool, key.tenant_id, thread_id) is None:
+        raise HTTPException(404, detail=f"no thread {thread_id}")
+    async with resources.pool.connection() as conn:
+        cursor = await conn.execute(
+            "SELECT run_id FROM runs WHERE tenant_id = %s AND thread_id = %s"
+            " ORDER BY created_at DESC LIMIT %s OFFSET %s",
+            (key.tenant_id, thread_id, limit, offset),
+        )
+        ids = [row["run_id"] for row in await cursor.fetchall()]
+        found = [await get_run(conn, tenant_id=key.tenant_id, run_id=i) for i in ids]
+    return [Run.of(run) for run in found if run is not None]
+
+
+@router.get("/{run_id}", response_model=Run, responses=error_responses(404))
+async def read_run(
+    thread_id: str, run_id: uuid.UUID, key: ReaderKey, resources: ResourcesDep
+) -> Run:
+    """One run and its status."""
+    return Run.of(await require_run(resources, key, thread_id, run_id))
+
+
+@router.post("/{run_id}/cancel", response_model=Run, responses=error_responses(403, 404))
+async def cancel_run(
+    thread_id: str,
+    run_id: uuid.UUID,
+    key: ReaderKey,
+    resources: ResourcesDep,
+    request: Request,
+    wait: Annotated[bool, Query()] = False,
+    action: Annotated[str, Query(pattern="^(interrupt|rollback)$")] = "interrupt",  # noqa: ARG001
+) -> Run:
+    """Cancel a run: a pending one at once, a running one at its next step."""
+    if key.role not in WRITERS:
+        raise HTTPException(403, detail="cancelling a run needs an operator or admin key")
+    run = await require_run(resources, key, thread_id, run_id)
+    async with resources.pool.connection() as conn:
+        run = await request_cancel(conn, run)
+    if wait:
+        async for _ in tail(resources.pool, hub_of(request), run.run_id):
+            pass
+        run = await require_run(resources, key, thread_id, run_id)
+    return Run.of(run)
+
+
+@router.get("/{run_id}/join", response_model=dict[str, Any], responses=error_responses(404))
+async def join_run(
+    thread_id: str, run_id: uuid.UUID, key: ReaderKey, resources: ResourcesDep, request: Request
+) -> JSONResponse:
+    """Wait for the run to end; the thread's values as it left them."""
+    run = await require_run(resources, key, thread_id, run_id)
+    return await wait_output(resources, hub_of(request), run)
+
+
+@router.get(
+    "/{run_id}/stream",
+    response_class=StreamingResponse,
+    responses={**SSE_RESPONSE, **error_responses(404)},
+)
+async def join_stream(
+    thread_id: str,
+    run_id: uuid.UUID,
+    key: ReaderKey,
+    resources: ResourcesDep,
+    request: Request,
+    stream_mode: Annotated[list[StreamModeName] | None, Query()] = None,
+    cancel_on_disconnect: Annotated[bool, Query()] = False,
+    last_event_id: Annotated[
+        str | None, Header(alias="Last-Event-ID", pattern=r"^\d{0,9}$")
+    ] = None,
+) -> StreamingResponse:
+    """Rejoin a run's stream: from the start, or after `Last-Event-ID`."""
+    run = await require_run(resources, key, thread_id, run_id)
+    events = relay(
+        resources,
+        hub_of(request),
+        run,
+        after=int(last_event_id or 0),
+        modes=event_modes(tuple(stream_mode)) if stream_mode else None,
+        cancel_on_disconnect=cancel_on_disconnect,
+    )
+    return stream_response(run, events)

@@ -1,0 +1,428 @@
+"""Conversation threads and their runs: the rows behind the LangGraph threads/runs API.
+
+A thread's status says whether it may take a new run: `busy` while a run is pending or
+running, `interrupted` while it waits for a decision, else `idle` (or `error` after a failed
+run). Runs are created and their jobs deferred in one transaction that holds the thread's
+row lock, so two requests racing for one thread are told apart: the second sees `busy`.
+The worker (`service.chat_runs`) claims a run, streams it into `run_events` and settles
+the thread's status when it ends.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+import procrastinate
+from psycopg import AsyncConnection
+from psycopg.rows import DictRow
+from psycopg.types.json import Jsonb
+from pydantic import BaseModel
+
+from runtime.queue import EVENTS_QUEUE
+
+Conn = AsyncConnection[DictRow]
+
+RUN_THREAD = "run_thread"
+CHAT_GRAPH = "chat"
+EVENTS_GRAPH = "events"
+EVENT_THREAD_PREFIX = "event:"
+
+
+class ThreadStatus(StrEnum):
+    IDLE = "idle"
+    BUSY = "busy"
+    INTERRUPTED = "interrupted"
+    ERROR = "error"
+
+
+class RunStatus(StrEnum):
+    PENDING = "pending"
+    RUNNING = "running"
+    ERROR = "error"
+    SUCCESS = "success"
+    TIMEOUT = "timeout"
+    INTERRUPTED = "interrupted"
+
+
+ALL_MODES = ("values", "updates", "messages-tuple", "custom")
+"""What a run nobody asked to stream records (a rejoin picks the modes it wants)."""
+OPEN_RUN = (RunStatus.PENDING.value, RunStatus.RUNNING.value)
+
+
+class ThreadRow(BaseModel):
+    thread_id: str
+    tenant_id: str
+    graph_id: str
+    metadata: dict[str, Any]
+    status: ThreadStatus
+    created_by: uuid.UUID | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class RunRow(BaseModel):
+    run_id: uuid.UUID
+    thread_id: str
+    tenant_id: str
+    assistant_id: str
+    kind: str
+    status: RunStatus
+    input: Any
+    resume: Any
+    stream_mode: list[str]
+    stream_subgraphs: bool
+    metadata: dict[str, Any]
+    multitask_strategy: str
+    requested_by: uuid.UUID | None
+    cancel_requested: bool
+    output: Any
+    error: str | None
+    created_at: datetime
+    updated_at: datetime
+
+
+THREAD_COLUMNS = ", ".join(ThreadRow.model_fields)
+RUN_COLUMNS = ", ".join(RunRow.model_fields)
+
+
+class ThreadBusy(Exception):
+    """The thread has a run pending or running, or waits for a decision."""
+
+
+def is_event_thread(thread_id: str) -> bool:
+    return thread_id.startswith(EVENT_THREAD_PREFIX)
+
+
+async def create_thread(
+    conn: Conn,
+    *,
+    tenant_id: str,
+    thread_id: str,
+    metadata: dict[str, Any],
+    created_by: uuid.UUID | None,
+) -> ThreadRow | None:
+    """The new thread, or None when the id is taken."""
+    cursor = await conn.execute(
+        f"""
+        INSERT INTO threads (thread_id, tenant_id, metadata, created_by)
+        VALUES (%s, %s, %s, %s) ON CONFLICT (thread_id) DO NOTHING
+        RETURNING {THREAD_COLUMNS}
+        """,
+        (thread_id, tenant_id, Jsonb(metadata), created_by),
+    )
+    row = await cursor.fetchone()
+    return None if row is None else ThreadRow.model_validate(row)
+
+
+async def get_thread(
+    conn: Conn, *, tenant_id: str, thread_id: str, lock: bool = False
+) -> ThreadRow | None:
+    cursor = await conn.execute(
+        f"SELECT {THREAD_COLUMNS} FROM threads WHERE tenant_id = %s AND thread_id = %s"
+        + (" FOR UPDATE" if lock else ""),
+        (tenant_id, thread_id),
+    )
+    row = await cursor.fetchone()
+    return None if row is None else ThreadRow.model_validate(row)
+
+
+async def delete_thread(conn: Conn, *, tenant_id: str, thread_id: str) -> bool:
+    cursor = await conn.execute(
+        "DELETE FROM threads WHERE tenant_id = %s AND thread_id = %s RETURNING thread_id",
+        (tenant_id, thread_id),
+    )
+    return await cursor.fetchone() is not None
+
+
+@dataclass(frozen=True)
+class NewRun:
+    """What a run is asked to do: new input, or a resume of the thread's interrupts."""
+
+    assistant_id: str
+    kind: str
+    input: Any = None
+    resume: Any = None
+    stream_mode: tuple[str, ...] = ()
+    stream_subgraphs: bool = False
+    metadata: dict[str, Any] | None = None
+    multitask_strategy: str = "reject"
+    requested_by: uuid.UUID | None = None
+
+
+async def open_runs(conn: Conn, thread_id: str) -> list[uuid.UUID]:
+    cursor = await conn.execute(
+        "SELECT run_id FROM runs WHERE thread_id = %s AND status = ANY(%s) ORDER BY created_at",
+        (thread_id, list(OPEN_RUN)),
+    )
+    return [row["run_id"] for row in await cursor.fetchall()]
+
+
+async def queue_run(
+    queue: procrastinate.App,
+    conn: Conn,
+    thread: ThreadRow,
+    run: NewRun,
+) -> RunRow:
+    """Insert the run, its first event (`metadata`) and its job on `conn`, inside the
+    caller's transaction, which must hold the thread's row lock. Runs of one thread run one
+    at a time, in order."""
+    run_id = uuid.uuid4()
+    cursor = await conn.execute(
+        f"""
+        INSERT INTO runs (run_id, thread_id, tenant_id, assistant_id, kind, input, resume,
+                          stream_mode, stream_subgraphs, metadata, multitask_strategy,
+                          requested_by)
+        VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
+        RETURNING {RUN_COLUMNS}
+        """,
+        (
+            run_id,
+            thread.thread_id,
+            thread.tenant_id,
+            run.assistant_id,
+            run.kind,
+            Jsonb(run.input),
+            Jsonb(run.resume),
+            list(run.stream_mode),
+            run.stream_subgraphs,
+            Jsonb(run.metadata or {}),
+            run.multitask_strategy,
+            run.requested_by,
+        ),
+    )
+    row = await cursor.fetchone()
+    assert row is not None
+    await conn.execute(
+        "INSERT INTO run_events (run_id, seq, event, data) VALUES (%s, 1, 'metadata', '{}')",
+        (run_id,),
+    )
+    await conn.execute(
+        """
+        UPDATE threads SET status = 'busy', updated_at = now(),
+               metadata = metadata || jsonb_build_object('graph_id', graph_id,
+                                                         'assistant_id', graph_id)
+         WHERE thread_id = %s
+        """,
+        (thread.thread_id,),
+    )
+    task: Any = queue.configure_task(
+        name=RUN_THREAD,
+        queue=EVENTS_QUEUE,
+        lock=f"thread/{thread.thread_id}",
+        connection=conn,
+    )
+    await task.defer_async(tenant_id=thread.tenant_id, run_id=str(run_id))
+    return RunRow.model_validate(row)
+
+
+async def get_run(conn: Conn, *, tenant_id: str, run_id: uuid.UUID) -> RunRow | None:
+    cursor = await conn.execute(
+        f"SELECT {RUN_COLUMNS} FROM runs WHERE tenant_id = %s AND run_id = %s",
+        (tenant_id, run_id),
+    )
+    row = await cursor.fetchone()
+    return None if row is None else RunRow.model_validate(row)
+
+
+async def claim_run(conn: Conn, run_id: uuid.UUID) -> RunRow | None:
+    """Mark a pending run running; None when it was cancelled or already ran."""
+    cursor = await conn.execute(
+        f"""
+        UPDATE runs SET status = 'running', updated_at = now()
+         WHERE run_id = %s AND status = 'pending' AND NOT cancel_requested
+        RETURNING {RUN_COLUMNS}
+        """,
+        (run_id,),
+    )
+    row = await cursor.fetchone()
+    return None if row is None else RunRow.model_validate(row)
+
+
+async def cancel_requested(conn: Conn, run_id: uuid.UUID) -> bool:
+    cursor = await conn.execute("SELECT cancel_requested FROM runs WHERE run_id = %s", (run_id,))
+    row = await cursor.fetchone()
+    return bool(row and row["cancel_requested"])
+
+
+async def finish_run(
+    conn: Conn,
+    run_id: uuid.UUID,
+    *,
+    status: RunStatus,
+    output: Any = None,
+    error: str | None = None,
+) -> None:
+    await conn.execute(
+        """
+        UPDATE runs SET status = %s, output = %s, error = %s, updated_at = now()
+         WHERE run_id = %s
+        """,
+        (status.value, Jsonb(output), error, run_id),
+    )
+
+
+async def flag_uncited(conn: Conn, run_id: uuid.UUID, claims: list[str]) -> None:
+    """A reply's policy statements without a valid citation, kept in the run's metadata."""
+    await conn.execute(
+        "UPDATE runs SET metadata = metadata || jsonb_build_object('uncited_claims', %s::jsonb)"
+        " WHERE run_id = %s",
+        (Jsonb(claims), run_id),
+    )
+
+
+async def settle_thread(conn: Conn, thread_id: str, *, interrupted: bool, failed: bool) -> None:
+    """After a run: `busy` while more runs wait, else where this one left the thread."""
+    status = ThreadStatus.ERROR if failed else ThreadStatus.IDLE
+    if interrupted:
+        status = ThreadStatus.INTERRUPTED
+    await conn.execute(
+        """
+        UPDATE threads
+           SET status = CASE WHEN EXISTS (SELECT 1 FROM runs WHERE thread_id = %s
+                                            AND status = ANY(%s)) THEN 'busy' ELSE %s END,
+               updated_at = now()
+         WHERE thread_id = %s
+        """,
+        (thread_id, list(OPEN_RUN), status.value, thread_id),
+    )
+
+
+async def request_cancel(conn: Conn, run: RunRow) -> RunRow:
+    """A pending run ends at once (`interrupted`); a running one is stopped by its worker."""
+    if run.status is RunStatus.PENDING:
+        await conn.execute(
+            """
+            UPDATE runs SET status = 'interrupted', cancel_requested = true,
+                   error = 'cancelled', updated_at = now()
+             WHERE run_id = %s
+            """,
+            (run.run_id,),
+        )
+        await settle_thread(conn, run.thread_id, interrupted=False, failed=False)
+    elif run.status is RunStatus.RUNNING:
+        await conn.execute(
+            "UPDATE runs SET cancel_requested = true, updated_at = now() WHERE run_id = %s",
+            (run.run_id,),
+        )
+    found = await get_run(conn, tenant_id=run.tenant_id, run_id=run.run_id)
+    assert found is not None
+    return found
+
+
+async def chat_thread_of(conn: Conn, *, tenant_id: str, thread_id: str) -> ThreadRow | None:
+    """The chat thread an approval was raised in, if it was raised in one."""
+    if is_event_thread(thread_id):
+        return None
+    return await get_thread(conn, tenant_id=tenant_id, thread_id=thread_id, lock=True)
+
+
+async def queue_resume(
+    queue: procrastinate.App, conn: Conn, *, tenant_id: str, thread_id: str
+) -> RunRow | None:
+    """Queue a chat thread's resume after a decision on one of its approvals (from any
+    reviewer surface: the approvals API, the inbox, the runs API). It runs after whatever
+    the thread is doing now and picks up every decision taken by then, so a resume still
+    waiting to start serves later decisions too. It acts for whoever sent the paused turn:
+    what the resumed run asks for, that key may not approve either."""
+    thread = await chat_thread_of(conn, tenant_id=tenant_id, thread_id=thread_id)
+    if thread is None:
+        return None
+    cursor = await conn.execute(
+        f"""
+        SELECT {RUN_COLUMNS} FROM runs
+         WHERE thread_id = %s AND kind = 'resume' AND status = 'pending'
+           AND NOT cancel_requested
+         ORDER BY created_at DESC LIMIT 1
+        """,
+        (thread_id,),
+    )
+    waiting = await cursor.fetchone()
+    if waiting is not None:
+        return RunRow.model_validate(waiting)
+    cursor = await conn.execute(
+        "SELECT requested_by FROM runs WHERE thread_id = %s AND kind = 'input'"
+        " ORDER BY created_at DESC LIMIT 1",
+        (thread_id,),
+    )
+    sender = await cursor.fetchone()
+    return await queue_run(
+        queue,
+        conn,
+        thread,
+        NewRun(
+            assistant_id=thread.graph_id,
+            kind="resume",
+            stream_mode=ALL_MODES,
+            multitask_strategy="enqueue",
+            requested_by=sender["requested_by"] if sender else thread.created_by,
+        ),
+    )
+
+
+async def latest_resume(conn: Conn, thread_id: str) -> RunRow | None:
+    """The resume run a decision just queued (or found waiting) on the thread."""
+    cursor = await conn.execute(
+        f"""
+        SELECT {RUN_COLUMNS} FROM runs WHERE thread_id = %s AND kind = 'resume'
+         ORDER BY created_at DESC LIMIT 1
+        """,
+        (thread_id,),
+    )
+    row = await cursor.fetchone()
+    return None if row is None else RunRow.model_validate(row)
+
+
+async def ensure_event_thread(conn: Conn, *, tenant_id: str, thread_id: str) -> ThreadRow:
+    """The row an event thread's runs hang on (its status is the event's, not this row's)."""
+    await conn.execute(
+        """
+        INSERT INTO threads (thread_id, tenant_id, graph_id, metadata)
+        VALUES (%s, %s, %s, jsonb_build_object('graph_id', 'events'))
+        ON CONFLICT (thread_id) DO NOTHING
+        """,
+        (thread_id, tenant_id, EVENTS_GRAPH),
+    )
+    row = await get_thread(conn, tenant_id=tenant_id, thread_id=thread_id, lock=True)
+    if row is None:
+        raise ValueError(f"thread {thread_id} belongs to another tenant")
+    return row
+
+
+async def record_run(
+    conn: Conn, thread: ThreadRow, run: NewRun, *, output: Any, events: list[tuple[str, str]]
+) -> RunRow:
+    """A run that finished as it was taken: a decision recorded for a thread that the event's
+    own worker (or a second reviewer) will carry on. Its stream is `events` then `end`."""
+    run_id = uuid.uuid4()
+    cursor = await conn.execute(
+        f"""
+        INSERT INTO runs (run_id, thread_id, tenant_id, assistant_id, kind, status, resume,
+                          metadata, multitask_strategy, requested_by, output)
+        VALUES (%s, %s, %s, %s, %s, 'success', %s, %s, %s, %s, %s)
+        RETURNING {RUN_COLUMNS}
+        """,
+        (
+            run_id,
+            thread.thread_id,
+            thread.tenant_id,
+            run.assistant_id,
+            run.kind,
+            Jsonb(run.resume),
+            Jsonb(run.metadata or {}),
+            run.multitask_strategy,
+            run.requested_by,
+            Jsonb(output),
+        ),
+    )
+    row = await cursor.fetchone()
+    assert row is not None
+    for seq, (name, data) in enumerate([("metadata", "{}"), *events, ("end", "null")], 1):
+        await conn.execute(
+            "INSERT INTO run_events (run_id, seq, event, data) VALUES (%s, %s, %s, %s)",
+            (run_id, seq, name, data),
+        )
+    return RunRow.model_validate(row)
