@@ -20,7 +20,7 @@ from langgraph.graph.state import CompiledStateGraph
 from langgraph.types import Command
 from procrastinate import JobContext
 
-from graph.chat.graph import build_chat_graph
+from graph.chat.graph import build_chat_graph, chat_registry
 from graph.context import Notifier, OpsContext, no_notice
 from graph.models import build_planner
 from hitl.approvals import attach_interrupt, mark_applied
@@ -77,7 +77,10 @@ class ChatRunner:
         self._graph = graph
         self.durability = durability_for(resources.settings.model)
         self.context = OpsContext(
-            pool=resources.pool, policy=load_policy(resources.settings.policy_file), notify=notify
+            pool=resources.pool,
+            policy=load_policy(resources.settings.policy_file),
+            notify=notify,
+            tools=chat_registry(),
         )
 
     @property
