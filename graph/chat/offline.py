@@ -14,12 +14,13 @@ from typing import Any
 
 from langchain_core.messages import ToolMessage
 
-from graph.chat.citations import citation_of, passages_in, sources_line
+from graph.chat.answers import answer_from
+from graph.chat.citations import passages_in
 from graph.chat.entities import cancel_reason_in, email_in, name_zip_in, order_in
 from graph.chat.intents import INTENTS
 from graph.chat.state import ChatState, Customer, Deferred
 from graph.specialists.base import PlannedCall, is_error, last_result
-from graph.tools.knowledge import best_sentences, search_knowledge_base_tool
+from graph.tools.knowledge import search_knowledge_base_tool
 
 IDENTIFY = (
     "Before I look at orders I need to identify the customer: their email address, or their "
@@ -201,18 +202,5 @@ def answer_from_knowledge(request: str, results: Sequence[ToolMessage]) -> Step:
     passages = passages_in(results)
     if not passages:
         return Say(f"The knowledge base has nothing on that: {request[:200]}")
-    asked = words(request)
-    chosen = {n: best_sentences(request, p["text"], limit=2) for n, p in passages.items()}
-    score = {n: len(words(text) & asked) for n, text in chosen.items()}
-    top = min(passages)
-    parts, cited = [], []
-    for n in sorted(passages):
-        if n != top and (score[n] < max(1, score[top]) or chosen[n] == chosen[top]):
-            continue
-        parts.append(f"{chosen[n]} [{n}]")
-        cited.append(citation_of(passages[n]))
-    return Say(f"{' '.join(parts)}\n{sources_line(cited)}", citations=cited)
-
-
-def words(text: str) -> set[str]:
-    return {w.lower().strip(".,;:*") for w in text.split() if len(w) > 3}
+    text, cited = answer_from(request, passages)
+    return Say(text, citations=cited)
