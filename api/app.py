@@ -14,6 +14,7 @@ from api.errors import complete_contract, install_error_handlers
 from api.limits import BodyLimit
 from api.webhooks import router as webhooks
 from api.webhooks.config import WebhookConfig
+from graph.toolset import ToolRegistry
 from runtime.resources import Resources, open_resources
 from runtime.run_events import listening
 from runtime.settings import Settings
@@ -26,8 +27,12 @@ def create_app(
     *,
     register_tasks: Callable[[procrastinate.App], None] | None = None,
     service_hook: ServiceHook | None = None,
+    tools: ToolRegistry | None = None,
 ) -> FastAPI:
-    """Build the API; `service_hook` runs beside it (the in-process worker, for instance)."""
+    """Build the API; `service_hook` runs beside it (the in-process worker, for instance).
+
+    `tools` is the composition root's tool registry: approval edits are checked against
+    its schemas (without one, no action can be edited)."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -47,6 +52,7 @@ def create_app(
 
     app = FastAPI(title="opsgraph", version="0.1.0", lifespan=lifespan)
     app.state.webhooks = WebhookConfig.from_settings(settings)
+    app.state.tools = tools if tools is not None else ToolRegistry()
     app.add_middleware(BodyLimit, max_body_bytes=settings.max_body_bytes)
     install_error_handlers(app)
     app.include_router(health.router)

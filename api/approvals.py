@@ -8,14 +8,14 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from psycopg_pool import PoolTimeout
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, Field
 
 from api.auth import require_role
 from api.deps import ResourcesDep
 from api.errors import error_responses
 from api.limits import JsonBody
-from graph.tools.env import EFFECTS
-from hitl.approvals import Approval, ApprovalStatus, get_approval, list_approvals
+from graph.toolset import ToolRegistry
+from hitl.approvals import Approval, ApprovalKind, ApprovalStatus, get_approval, list_approvals
 from hitl.decide import decide
 from hitl.decisions import DecisionError, DecisionIn, Voter
 from runtime.apikeys import ApiKey, Role
@@ -27,6 +27,12 @@ ReviewerKey = Annotated[ApiKey, Depends(require_role(Role.REVIEWER))]
 
 class ApprovalView(BaseModel):
     approval_id: str
+    kind: ApprovalKind = Field(
+        description=(
+            "approval: a policy rule stopped a call; attention: a specialist could not reach "
+            "its goal and proposes a remedy (decided the same way)."
+        )
+    )
     event_id: uuid.UUID | None
     status: ApprovalStatus
     tool_name: str
@@ -60,17 +66,13 @@ class ApprovalView(BaseModel):
         )
 
 
-def check_edit(action: str, args: Any) -> dict[str, Any]:
-    """Edited arguments must satisfy the tool's own schema."""
-    if action not in EFFECTS:
-        raise ValueError(f"{action} cannot be edited")
-    if not isinstance(args, dict):
-        raise ValueError("edit needs the new arguments as a JSON object")
-    schema, _ = EFFECTS[action]
-    try:
-        return schema.model_validate(args).model_dump(mode="json")
-    except ValidationError as exc:
-        raise ValueError(str(exc).replace("\n", "; ")) from exc
+def tools_of(request: Request) -> ToolRegistry:
+    """The tool registry the app was built with (an empty one refuses every edit)."""
+    found = getattr(request.app.state, "tools", None)
+    return found if isinstance(found, ToolRegistry) else ToolRegistry()
+
+
+ToolsDep = Annotated[ToolRegistry, Depends(tools_of)]
 
 
 @router.get("", response_model=list[ApprovalView])
@@ -78,11 +80,13 @@ async def read_approvals(
     key: ReviewerKey,
     resources: ResourcesDep,
     status: Annotated[ApprovalStatus | None, Query()] = None,
+    kind: Annotated[ApprovalKind | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[ApprovalView]:
-    """The tenant's approvals, newest first (`?status=pending` for the queue)."""
+    """The tenant's approvals and attention items, newest first (`?status=pending` for the
+    queue, `?kind=attention` for attention items only)."""
     found = await list_approvals(
-        resources.pool, tenant_id=key.tenant_id, status=status, limit=limit
+        resources.pool, tenant_id=key.tenant_id, status=status, kind=kind, limit=limit
     )
     return [ApprovalView.of(approval) for approval in found]
 
@@ -109,6 +113,7 @@ async def decide_approval(
     key: ReviewerKey,
     body: Annotated[DecisionIn, Depends(JsonBody(DecisionIn))],
     resources: ResourcesDep,
+    tools: ToolsDep,
     request: Request,
 ) -> ApprovalView:
     """accept | edit (`args`: the new arguments) | response (`args`: a message) | ignore."""
@@ -121,7 +126,7 @@ async def decide_approval(
             approval_id=approval_id,
             decision=body,
             voter=voter,
-            check_edit=check_edit,
+            check_edit=tools.check_edit,
         )
     except DecisionError as exc:
         raise HTTPException(exc.status, detail=str(exc)) from exc

@@ -25,9 +25,9 @@ from fastapi import APIRouter, Depends, HTTPException, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
-from api.approvals import ApprovalView, check_edit
+from api.approvals import ApprovalView, ToolsDep
 from api.deps import ResourcesDep
-from graph.tools.env import EFFECTS
+from graph.toolset import ToolRegistry
 from hitl.approvals import ApprovalStatus, get_approval, list_approvals
 from hitl.decide import decide
 from hitl.decisions import DecisionError, DecisionIn, Voter
@@ -157,9 +157,9 @@ def blocks_of(markdown: str) -> list[Block]:
     return blocks
 
 
-def arg_fields(action: str, args: dict[str, Any]) -> list[ArgField]:
+def arg_fields(tools: ToolRegistry, action: str, args: dict[str, Any]) -> list[ArgField]:
     """One input per argument: the proposed ones, then any others the tool's schema takes."""
-    schema = EFFECTS[action][0] if action in EFFECTS else None
+    schema = tools.effect(action).schema if tools.is_effect(action) else None
     fields = dict(schema.model_fields) if schema is not None else {}
     found = []
     for name in [*args, *(name for name in fields if name not in args)]:
@@ -174,10 +174,12 @@ def arg_fields(action: str, args: dict[str, Any]) -> list[ArgField]:
     return found
 
 
-def edited_args(form: dict[str, str], action: str, proposed: dict[str, Any]) -> dict[str, Any]:
+def edited_args(
+    tools: ToolRegistry, form: dict[str, str], action: str, proposed: dict[str, Any]
+) -> dict[str, Any]:
     """The edit form's values; `check_edit` coerces them by the tool's schema afterwards."""
     args: dict[str, Any] = {}
-    for field in arg_fields(action, proposed):
+    for field in arg_fields(tools, action, proposed):
         raw = form.get(f"arg.{field.name}")
         if raw is None or (raw == "" and field.name not in proposed):
             continue
@@ -329,7 +331,7 @@ async def read_inbox(request: Request, key: SessionKey, resources: ResourcesDep)
 
 @router.get("/{approval_id}", response_class=HTMLResponse)
 async def read_inbox_approval(
-    approval_id: str, request: Request, key: SessionKey, resources: ResourcesDep
+    approval_id: str, request: Request, key: SessionKey, resources: ResourcesDep, tools: ToolsDep
 ) -> Response:
     """One approval with its context, the votes so far and the decision forms."""
     if key is None:
@@ -350,7 +352,7 @@ async def read_inbox_approval(
         "action": action,
         "proposed_args": proposed_args,
         "blocks": blocks_of(view.description),
-        "fields": arg_fields(action, proposed_args),
+        "fields": arg_fields(tools, action, proposed_args),
         "config": view.interrupt.get("config") or {},
         "open": view.status is ApprovalStatus.PENDING and now < view.deadline_at,
         "outcomes": OUTCOMES,
@@ -360,7 +362,7 @@ async def read_inbox_approval(
 
 @router.post("/{approval_id}/decision")
 async def create_inbox_decision(
-    approval_id: str, request: Request, key: SessionKey, resources: ResourcesDep
+    approval_id: str, request: Request, key: SessionKey, resources: ResourcesDep, tools: ToolsDep
 ) -> RedirectResponse:
     """Take the form's decision through `hitl.decide` and come back with what happened."""
     same_origin(request)
@@ -370,7 +372,7 @@ async def create_inbox_decision(
     back = f"/inbox/{approval_id}"
     voter = Voter(key.key_id, key.name, request.client.host if request.client else None)
     try:
-        decision = await decision_of(form, resources, key, approval_id)
+        decision = await decision_of(form, resources, tools, key, approval_id)
         approval, repeated = await decide(
             resources.pool,
             resources.queue,
@@ -378,7 +380,7 @@ async def create_inbox_decision(
             approval_id=approval_id,
             decision=decision,
             voter=voter,
-            check_edit=check_edit,
+            check_edit=tools.check_edit,
         )
     except DecisionError as exc:
         if exc.status == status.HTTP_404_NOT_FOUND:
@@ -400,7 +402,11 @@ async def create_inbox_decision(
 
 
 async def decision_of(
-    form: dict[str, str], resources: ResourcesDep, key: ApiKey, approval_id: str
+    form: dict[str, str],
+    resources: ResourcesDep,
+    tools: ToolRegistry,
+    key: ApiKey,
+    approval_id: str,
 ) -> DecisionIn:
     """The DecisionIn a form stands for (edit arguments read against the proposed action)."""
     kind = form.get("type", "")
@@ -421,5 +427,5 @@ async def decision_of(
     if approval is None:
         raise DecisionError(404, f"no approval {approval_id}")
     action = str(approval.proposed.get("action", approval.tool_name))
-    args = edited_args(form, action, dict(approval.proposed.get("args") or {}))
+    args = edited_args(tools, form, action, dict(approval.proposed.get("args") or {}))
     return DecisionIn(type="edit", args=args, comment=comment)

@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from graph.toolset import ToolRegistry
 from hitl.policy import Policy, load_policy
 from runtime.database import Pool
 
@@ -19,7 +20,9 @@ async def no_notice(kind: str, data: dict[str, Any]) -> None:
 
 @dataclass(frozen=True)
 class OpsContext:
-    """What tools reach the systems of record through, and the policy that gates them.
+    """What tools reach the systems of record through, the policy that gates them, and the
+    tool registry the composition root built (approved and compensating actions run by name
+    from it; an empty one runs each tool's own effect only).
 
     `gated=False` is for an admin's direct operator actions (recorded in the audit trail):
     the person acting is the approval. Agent runs are always gated.
@@ -31,3 +34,4 @@ class OpsContext:
     notify: Notifier = no_notice
     requested_by: uuid.UUID | None = None
     """The key that sent the event: it may not approve what its event asks for."""
+    tools: ToolRegistry = field(default_factory=ToolRegistry)

@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
+
+from runtime.database import Pool
 
 STORE_CURRENCY = "USD"
 """The local store's currency, for orders whose payload names none."""
@@ -73,3 +76,42 @@ def claimed_text(payload: Mapping[str, Any], *path: str) -> str | None:
     if not isinstance(value, str):
         raise UnknownFact(f"the payload's {'.'.join(path)} {shown(value)} is not text")
     return value
+
+
+@dataclass
+class Facts:
+    """What the policy judges a call by: the facts established, the ones that could not be
+    (fact -> why, for the reviewer), and context lines for the reviewer."""
+
+    values: dict[str, Any] = field(default_factory=dict)
+    unknown: dict[str, str] = field(default_factory=dict)
+    lines: list[str] = field(default_factory=list)
+
+    def set(self, name: str, value: Any) -> None:
+        self.values[name] = value
+        self.unknown.pop(name, None)
+
+    def lack(self, name: str, why: str) -> None:
+        self.values.pop(name, None)
+        self.unknown[name] = why
+
+
+@dataclass(frozen=True)
+class FactQuery:
+    """One gated call, as the sources of its facts see it: the call and the run's event."""
+
+    pool: Pool
+    tenant_id: str
+    tool: str
+    args: Mapping[str, Any]
+    event: Mapping[str, Any]
+
+    @property
+    def payload(self) -> Mapping[str, Any]:
+        payload = self.event.get("payload")
+        return payload if isinstance(payload, Mapping) else {}
+
+
+FactSource = Callable[[FactQuery, Facts], Awaitable[None]]
+"""Establishes some facts about a call (or names why it cannot). A tool declares its own
+sources next to itself; the gate runs them and only evaluates the policy."""

@@ -1,7 +1,8 @@
 """The approval gate around side-effecting tool calls, enforced in code.
 
-The facts a rule looks at are computed here from the call's arguments, the store and the
-event, never taken from model output; a model cannot talk its way past a rule. When rules
+The facts a rule looks at are computed by the sources each tool declares next to itself (from
+the call's arguments, the store and the event, never from model output); the gate only runs
+them and evaluates the policy, so a model cannot talk its way past a rule. When rules
 fire, an approvals row is written (idempotently: a re-run writes nothing new) and the run
 pauses with `interrupt()`; the decision comes back as `interrupt()`'s value on resume.
 """
@@ -10,19 +11,26 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from langgraph.prebuilt import ToolRuntime
 from langgraph.types import interrupt
 
-from connectors.orders import get_order, order_total
 from graph.context import OpsContext
-from graph.facts import UnknownFact, claimed_amount, currency_of
+from graph.facts import FactQuery, Facts, UnknownFact, currency_of
+from graph.toolset import Effect
 from hitl.approvals import get_approval, raise_approval
 from hitl.audit import append_audit
-from hitl.interrupts import FULL_CONFIG, ActionRequest, HumanInterrupt, HumanResponse, describe
-from hitl.policy import Requirement
+from hitl.interrupts import (
+    FULL_CONFIG,
+    ActionRequest,
+    HumanInterrupt,
+    HumanResponse,
+    describe,
+    describe_attention,
+)
+from hitl.policy import Policy, Requirement, parse_duration
 
 logger = logging.getLogger(__name__)
 
@@ -37,63 +45,19 @@ class Verdict:
     rejected: bool = False
 
 
-@dataclass
-class Facts:
-    """What the policy judges a call by: the facts established, the ones that could not be
-    (fact -> why, for the reviewer), and context lines for the reviewer."""
-
-    values: dict[str, Any] = field(default_factory=dict)
-    unknown: dict[str, str] = field(default_factory=dict)
-    lines: list[str] = field(default_factory=list)
-
-    def set(self, name: str, value: Any) -> None:
-        self.values[name] = value
-        self.unknown.pop(name, None)
-
-    def lack(self, name: str, why: str) -> None:
-        self.values.pop(name, None)
-        self.unknown[name] = why
-
-
-def fraud_score_of(prior: list[dict[str, Any]], order_id: str) -> tuple[dict[str, Any] | None, str]:
-    """The fraud review's score of `order_id` from an earlier stage, or why there is none.
-
-    Only a successful `score_order_risk` result for this very order counts (the tool reads
-    its inputs from the store and the event; a planner only chose which order to score).
-    """
-    reviews = [outcome for outcome in prior if outcome["specialist"] == "fraud_review"]
-    if not reviews:
-        return None, "no fraud review ran before this call"
-    calls = [c for o in reviews for c in o["tool_calls"] if c["name"] == "score_order_risk"]
-    for call in reversed(calls):
-        result = call["result"]
-        if (
-            call["status"] == "success"
-            and isinstance(result, dict)
-            and str(result.get("order_id")) == order_id
-            and isinstance(result.get("score"), int)
-        ):
-            return result, ""
-    failed = [c for c in calls if c["status"] != "success"]
-    if failed:
-        return None, f"score_order_risk failed: {str(failed[-1]['result'])[:300]}"
-    if calls:
-        return None, f"the fraud review scored another order, not {order_id}"
-    return None, "the fraud review did not score this order"
-
-
-def own_total(payload: dict[str, Any], order_id: str) -> float:
-    """The event's own total, when the call is about the event's own order (else 0)."""
-    if str(payload.get("order_id") or "") != order_id:
-        return 0.0
-    return claimed_amount(payload, "total") or 0.0
-
-
 async def facts_for(
-    context: OpsContext, tenant_id: str, tool: str, args: dict[str, Any], state: dict[str, Any]
+    context: OpsContext,
+    tenant_id: str,
+    tool: str,
+    args: dict[str, Any],
+    state: dict[str, Any],
+    *,
+    effect: Effect | None = None,
 ) -> Facts:
-    """The facts the policy judges `tool(args)` by; what cannot be established is named
-    with its reason, so a rule that needs it fails closed."""
+    """The facts the policy judges `tool(args)` by: the event's currency, then what the
+    tool's own declared sources establish (`effect`, else the registry's entry for `tool`).
+    What cannot be established is named with its reason, so a rule that needs it fails
+    closed; a tool nobody declared has no facts at all."""
     event = state.get("event") or {}
     payload = event.get("payload") or {}
     facts = Facts()
@@ -101,45 +65,10 @@ async def facts_for(
         facts.set("currency", currency_of(payload))
     except UnknownFact as error:
         facts.lack("currency", str(error))
-    order_id = str(args.get("order_id") or "")
-    if order_id:
-        facts.set("order_id", order_id)
-        async with context.pool.connection() as conn:
-            order = await get_order(conn, tenant_id=tenant_id, order_id=order_id)
-        if order is None:
-            for name in ("order_total", "disputed"):
-                facts.lack(name, f"order {order_id} is not in the store")
-        else:
-            facts.set("disputed", bool(order.get("disputed")))
-            try:
-                total = max(order_total(order), own_total(payload, order_id))
-                facts.set("order_total", round(total, 2))
-            except UnknownFact as error:
-                facts.lack("order_total", str(error))
-            items = ", ".join(f"{i['name']} ({i['price']:.2f})" for i in order["items"][:8])
-            facts.lines.append(f"order {order_id} ({order['status']}): {items or 'no items'}")
-            facts.lines.append(f"customer: {payload.get('email') or order['user_id']}")
-        risk, why = fraud_score_of(event.get("prior", []), order_id)
-        if risk is None:
-            facts.lack("fraud_score", why)
-        else:
-            facts.set("fraud_score", risk["score"])
-            reasons = "; ".join(r["reason"] for r in risk["reasons"]) or "no risk signals"
-            facts.lines.append(f"fraud score {risk['score']}/100: {reasons}")
-    else:
-        facts.lack("fraud_score", "the call names no order")
-    if tool == "create_fulfillment":
-        if "order_total" in facts.values:
-            facts.set("amount", facts.values["order_total"])
-        else:
-            facts.lack("amount", facts.unknown.get("order_total", "the call names no order"))
-    if "amount" in args:
-        facts.set("amount", float(args["amount"]))
-    if "quantity" in args and "unit_cost" in args:
-        facts.set("budget", round(float(args["quantity"]) * float(args["unit_cost"]), 2))
-    for key in ("content_id", "product_id"):
-        if key in args:
-            facts.set(key, args[key])
+    sources = effect.facts if effect is not None and effect.name == tool else None
+    query = FactQuery(context.pool, tenant_id, tool, args, event)
+    for source in context.tools.facts_of(tool) if sources is None else sources:
+        await source(query, facts)
     return facts
 
 
@@ -169,12 +98,14 @@ async def gate(
     args: dict[str, Any],
     round_: int = 0,
     approved: Approved | None = None,
+    effect: Effect | None = None,
 ) -> Verdict:
     """Let the call through, or pause for a decision and turn it into a verdict.
 
     Once an approval exists for this call, it is what counts: on resume the call is not
     judged again against facts or a policy that may have changed since the reviewer saw
-    it (a rejected refund must not run because its order stopped being disputed).
+    it (a rejected refund must not run because its order stopped being disputed). A tool
+    declared `attention` always asks a person first (an attention item, not an approval).
     """
     approval_id = approval_id_for(thread_id, call_id, round_)
     async with context.pool.connection() as conn:
@@ -191,26 +122,31 @@ async def gate(
             call_id=call_id,
             round_=round_,
             approved=Approved([r["id"] for r in raised.rules], raised.required_approvers),
+            effect=effect,
         )
     state = runtime.state if isinstance(runtime.state, dict) else {}
-    found = await facts_for(context, tenant_id, tool, args, state)
+    found = await facts_for(context, tenant_id, tool, args, state, effect=effect)
     facts = found.values
     requirement = context.policy.evaluate(tool, facts)
-    if requirement is None or covered(requirement, approved):
+    asks = approved is None and needs_attention(context, tool, effect)
+    if not asks and (requirement is None or covered(requirement, approved)):
         return Verdict(tool, args)
+    requirement = requirement or person_decides(context.policy)
     proposed: ActionRequest = (
         {"action": requirement.proposal.action, "args": requirement.proposal.render(facts)}
         if requirement.proposal
         else {"action": tool, "args": args}
     )
     rules = rule_entries(requirement, found)
+    text = describe_attention if asks else describe
     payload: HumanInterrupt = {
         "action_request": proposed,
         "config": FULL_CONFIG,
-        "description": describe(
+        "description": text(
             tool=tool, args=args, proposed=proposed, facts=facts, rules=rules, context=found.lines
         ),
         "approval_id": approval_id,
+        "kind": "attention" if asks else "approval",
     }
     location = where(runtime)
     if location:
@@ -240,6 +176,28 @@ async def gate(
         call_id=call_id,
         round_=round_,
         approved=Approved(requirement.rule_ids, requirement.approvers),
+        effect=effect,
+    )
+
+
+def needs_attention(context: OpsContext, tool: str, effect: Effect | None) -> bool:
+    """Whether the tool is declared to ask a person on every call."""
+    if effect is not None and effect.name == tool:
+        return effect.attention
+    return context.tools.is_effect(tool) and context.tools.effect(tool).attention
+
+
+def person_decides(policy: Policy) -> Requirement:
+    """An attention item no rule asked for: one reviewer, the policy's default deadline;
+    at expiry it is dismissed (the run goes on without the remedy)."""
+    deadline = parse_duration(policy.defaults.deadline)
+    return Requirement(
+        rules=(),
+        approvers=1,
+        deadline=deadline,
+        warn_before=min(parse_duration(policy.defaults.warn_before), deadline),
+        on_expiry="reject",
+        proposal=None,
     )
 
 
@@ -290,9 +248,11 @@ async def record(
 ) -> None:
     """The approvals row and its audit entry, once per approval id (re-runs write nothing)."""
     event = state.get("event") or {}
+    kind = payload.get("kind", "approval")
     approval = {
         "tenant_id": tenant_id,
         "approval_id": payload["approval_id"],
+        "kind": kind,
         "event_id": event.get("event_id") or None,
         "thread_id": thread_id,
         "tool_call_id": call_id,
@@ -317,7 +277,7 @@ async def record(
                 conn,
                 tenant_id=tenant_id,
                 actor="policy",
-                action="approval.raised",
+                action=f"{kind}.raised",
                 subject=payload["approval_id"],
                 details={
                     "tool": tool,
@@ -328,16 +288,17 @@ async def record(
                 },
             )
     if created:
-        logger.info("approval %s raised (%s)", payload["approval_id"], requirement.rule_ids)
-        await context.notify(
-            "approval.raised",
-            {
-                "approval_id": payload["approval_id"],
-                "tool": tool,
-                "rules": requirement.rule_ids,
-                "event_id": approval["event_id"],
-            },
-        )
+        logger.info("%s %s raised (%s)", kind, payload["approval_id"], requirement.rule_ids)
+        notice: dict[str, Any] = {
+            "approval_id": payload["approval_id"],
+            "kind": kind,
+            "tool": tool,
+            "rules": requirement.rule_ids,
+            "event_id": approval["event_id"],
+        }
+        if kind == "attention":
+            notice["reason"] = str(args.get("reason") or "")
+        await context.notify(f"{kind}.raised", notice)
 
 
 async def follow(
@@ -351,6 +312,7 @@ async def follow(
     call_id: str,
     round_: int,
     approved: Approved,
+    effect: Effect | None = None,
 ) -> Verdict:
     kind = response.get("type")
     if kind == "accept":
@@ -370,6 +332,7 @@ async def follow(
             args=args,
             round_=round_ + 1,
             approved=approved,
+            effect=effect,
         )
     if kind == "response":
         note = str(response.get("args") or "")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, Literal
 
 from psycopg import AsyncConnection
 from psycopg.rows import DictRow
@@ -23,9 +23,13 @@ class ApprovalStatus(StrEnum):
     EXPIRED = "expired"
 
 
+ApprovalKind = Literal["approval", "attention"]
+
+
 class Approval(BaseModel):
     tenant_id: str
     approval_id: str
+    kind: ApprovalKind = "approval"
     event_id: uuid.UUID | None
     thread_id: str
     tool_call_id: str
@@ -59,11 +63,12 @@ async def raise_approval(conn: Conn, approval: dict[str, Any]) -> bool:
     """Insert the approval unless its id exists; True when this call created it."""
     cursor = await conn.execute(
         """
-        INSERT INTO approvals (tenant_id, approval_id, event_id, thread_id, tool_call_id,
+        INSERT INTO approvals (tenant_id, approval_id, kind, event_id, thread_id, tool_call_id,
                                tool_name, args, proposed, facts, rules, policy_version,
                                required_approvers, description, payload, requested_by,
                                on_expiry, warn_at, deadline_at)
-        VALUES (%(tenant_id)s, %(approval_id)s, %(event_id)s, %(thread_id)s, %(tool_call_id)s,
+        VALUES (%(tenant_id)s, %(approval_id)s, %(kind)s, %(event_id)s, %(thread_id)s,
+                %(tool_call_id)s,
                 %(tool_name)s, %(args)s, %(proposed)s, %(facts)s, %(rules)s,
                 %(policy_version)s, %(required_approvers)s, %(description)s, %(payload)s,
                 %(requested_by)s, %(on_expiry)s,
@@ -72,6 +77,7 @@ async def raise_approval(conn: Conn, approval: dict[str, Any]) -> bool:
         RETURNING approval_id
         """,
         {
+            "kind": "approval",
             **approval,
             **{k: Jsonb(approval[k]) for k in ("args", "proposed", "facts", "rules", "payload")},
         },
@@ -89,16 +95,22 @@ async def get_approval(
 
 
 async def list_approvals(
-    pool: Pool, *, tenant_id: str, status: ApprovalStatus | None, limit: int = 100
+    pool: Pool,
+    *,
+    tenant_id: str,
+    status: ApprovalStatus | None,
+    limit: int = 100,
+    kind: ApprovalKind | None = None,
 ) -> list[Approval]:
     async with pool.connection() as conn:
         cursor = await conn.execute(
             f"""
             SELECT {COLUMNS} FROM approvals
              WHERE tenant_id = %s AND (%s::text IS NULL OR status = %s)
+               AND (%s::text IS NULL OR kind = %s)
              ORDER BY created_at DESC LIMIT %s
             """,
-            (tenant_id, status, status, limit),
+            (tenant_id, status, status, kind, kind, limit),
         )
         return [Approval.model_validate(row) for row in await cursor.fetchall()]
 

@@ -18,6 +18,11 @@ class HumanInterruptConfig(TypedDict):
     allow_ignore: bool
 
 
+InterruptKind = Literal["approval", "attention"]
+"""approval: a rule stopped a call. attention: a specialist cannot reach its goal and asks
+which remedy to take (the proposed action is its recommendation)."""
+
+
 class HumanInterrupt(TypedDict):
     """What the graph pauses with (Agent Inbox's `HumanInterrupt`), plus our approval id."""
 
@@ -25,6 +30,7 @@ class HumanInterrupt(TypedDict):
     config: HumanInterruptConfig
     description: str
     approval_id: str
+    kind: NotRequired[InterruptKind]
     domain: NotRequired[str]
     specialist: NotRequired[str]
 
@@ -76,4 +82,42 @@ def describe(
     lines += ["**Proposed action**", "```json", json.dumps(proposed, indent=2, default=str), "```"]
     if proposed["args"] != args:
         lines += ["", "Original call:", "```json", json.dumps(args, indent=2, default=str), "```"]
+    return "\n".join(lines)
+
+
+def describe_attention(
+    *,
+    tool: str,
+    args: dict[str, Any],
+    proposed: ActionRequest,
+    facts: dict[str, Any],
+    rules: list[dict[str, Any]],
+    context: list[str],
+) -> str:
+    """Markdown for an attention item: what happened, why, and the remedies on offer.
+
+    Accept takes the recommended remedy; edit picks another (`remedy`, with its arguments);
+    respond sends a note instead; ignore leaves it as it is."""
+    del tool, rules
+    chosen = proposed["args"]
+    lines = [f"## Needs attention: {str(chosen.get('problem', 'a problem')).replace('_', ' ')}", ""]
+    lines += ["**What happened and why**", f"- {args.get('reason') or 'no reason given'}", ""]
+    lines += ["**Remedies** (accept takes the recommended one; edit `remedy` to choose)"]
+    remedies = chosen.get("remedies")
+    for name, text in (remedies if isinstance(remedies, dict) else {}).items():
+        mark = " (recommended)" if chosen.get("remedy") == name else ""
+        lines.append(f"- `{name}`{mark}: {text}")
+    lines += ["- respond: a note instead; ignore: leave it on hold", ""]
+    for line in chosen.get("reorder") or []:
+        figures = ", ".join(f"{k} {v}" for k, v in (line.get("figures") or {}).items())
+        lines.append(
+            f"- reorder {line.get('item_id')}: {line.get('quantity')} at"
+            f" {line.get('unit_cost')} ({figures})"
+        )
+    if chosen.get("reorder"):
+        lines.append("")
+    lines += ["**Facts**", *[f"- {k}: {v}" for k, v in sorted(facts.items())], ""]
+    if context:
+        lines += ["**Context**", *[f"- {line}" for line in context], ""]
+    lines += ["**Proposed remedy**", "```json", json.dumps(proposed, indent=2, default=str), "```"]
     return "\n".join(lines)

@@ -9,7 +9,8 @@ from typing import Annotated, Any
 
 import typer
 
-from api.approvals import ApprovalView, check_edit
+from api.approvals import ApprovalView
+from graph.tools.registry import build_tool_registry
 from hitl.approvals import ApprovalStatus, get_approval, list_approvals
 from hitl.decide import decide
 from hitl.decisions import DecisionError, DecisionIn, Voter
@@ -112,7 +113,7 @@ def register(settings_loader: Callable[[], Settings]) -> None:
                     approval_id=approval_id,
                     decision=DecisionIn(type=kind, args=args, comment=comment),
                     voter=Voter(caller.key_id, caller.name, "cli"),
-                    check_edit=check_edit,
+                    check_edit=build_tool_registry().check_edit,
                 )
             return ApprovalView.of(approval)
 

@@ -21,6 +21,8 @@ from graph.context import Notifier, OpsContext, no_notice
 from graph.master import build_master_graph
 from graph.models import OFFLINE, build_planner
 from graph.state import EventData
+from graph.tools.registry import build_tool_registry
+from graph.toolset import ToolRegistry
 from hitl.approvals import attach_interrupt, mark_applied, ready_to_resume
 from hitl.policy import load_policy
 from runtime.events import (
@@ -110,7 +112,12 @@ class EventRunner:
     """What a worker needs to run events: the compiled graph, the pool and the run context."""
 
     def __init__(
-        self, resources: Resources, graph: MasterGraph, *, notify: Notifier = no_notice
+        self,
+        resources: Resources,
+        graph: MasterGraph,
+        *,
+        notify: Notifier = no_notice,
+        tools: ToolRegistry | None = None,
     ) -> None:
         self.resources = resources
         self.graph = graph
@@ -120,6 +127,7 @@ class EventRunner:
             pool=resources.pool,
             policy=load_policy(resources.settings.policy_file),
             notify=notify,
+            tools=tools if tools is not None else build_tool_registry(),
         )
 
     async def run(

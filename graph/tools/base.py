@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from langchain_core.tools import StructuredTool
 from langgraph.prebuilt import ToolRuntime
 
 from connectors.ledger import LedgerKey
-from graph.tools.compensation import compensate
 from graph.context import OpsContext
+from graph.facts import FactSource
 from graph.gate import gate
-from graph.tools.env import EFFECTS, ArgsT, ToolBody, ToolEnv, run_effect
+from graph.tools.compensation import compensate
+from graph.tools.env import ArgsT, ToolBody, ToolEnv, run_effect
+from graph.tools.facts import DEFAULT_FACTS
+from graph.toolset import EFFECT_KEY, Effect
 
 __all__ = ["ToolEnv", "effect_tool", "reader_tool", "run_identity"]
 
@@ -49,11 +53,28 @@ def reader_tool(
 
 
 def effect_tool(
-    *, name: str, description: str, args_schema: type[ArgsT], body: ToolBody[ArgsT]
+    *,
+    name: str,
+    description: str,
+    args_schema: type[ArgsT],
+    body: ToolBody[ArgsT],
+    facts: Sequence[FactSource] | None = None,
+    attention: bool = False,
 ) -> StructuredTool:
     """A tool with side effects: gated by the approval policy (in code, before anything
-    happens), then run at most once per (thread, tool call id) through the ledger."""
-    EFFECTS[name] = (args_schema, body)
+    happens), then run at most once per (thread, tool call id) through the ledger.
+
+    `facts` are the sources of the facts the policy judges a call by (default: the order
+    the call names, and its amount and subject ids); with `attention` every call asks a
+    person. The tool carries its `Effect`; a `ToolRegistry` built from tools finds it.
+    """
+    effect = Effect(
+        name=name,
+        schema=args_schema,
+        body=body,
+        facts=tuple(DEFAULT_FACTS if facts is None else facts),
+        attention=attention,
+    )
 
     async def call(runtime: ToolRuntime, **kwargs: Any) -> Any:
         context, tenant_id, thread_id, call_id = run_identity(runtime)
@@ -68,6 +89,7 @@ def effect_tool(
                 call_id=call_id,
                 tool=name,
                 args=args,
+                effect=effect,
             )
             if verdict.refusal is not None:
                 if verdict.rejected:
@@ -83,8 +105,13 @@ def effect_tool(
                 return verdict.refusal
             action, args = verdict.action, verdict.args
         key = LedgerKey(tenant_id, thread_id, call_id)
-        return await run_effect(context.pool, key, action, args)
+        chosen = effect if action == name else context.tools.effect(action)
+        return await run_effect(context.pool, key, chosen, args)
 
     return StructuredTool.from_function(
-        coroutine=call, name=name, description=description, args_schema=args_schema
+        coroutine=call,
+        name=name,
+        description=description,
+        args_schema=args_schema,
+        metadata={EFFECT_KEY: effect},
     )

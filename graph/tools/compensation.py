@@ -62,7 +62,7 @@ async def compensate(
         result = await run_effect(
             context.pool,
             LedgerKey(tenant_id, thread_id, key_id),
-            tool,
+            context.tools.effect(tool),
             tool_args,
             also=audit_compensation(tenant_id, f"{thread_id}/{key_id}", tool, tool_args, rejected),
         )

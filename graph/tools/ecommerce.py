@@ -18,7 +18,8 @@ from connectors.orders import (
 from connectors.outbox import enqueue_email
 from connectors.stock import release, reserve, ship
 from graph.tools.base import ToolEnv, effect_tool, reader_tool
-from graph.tools.risk import score_order_risk_tool
+from graph.tools.facts import order_facts, order_total_as_amount, reorder_budget
+from graph.tools.risk import fraud_score, score_order_risk_tool
 
 
 class CustomerRef(BaseModel):
@@ -110,6 +111,7 @@ create_fulfillment_tool = effect_tool(
     description="Ship a pending order: a fulfillment with a tracking number for all its items.",
     args_schema=OrderRef,
     body=fulfill_order,
+    facts=(order_facts, fraud_score, order_total_as_amount),
 )
 
 
@@ -262,6 +264,7 @@ propose_reorder_tool = effect_tool(
     description="Record a reorder proposal for a variant: quantity, unit cost and why.",
     args_schema=Reorder,
     body=propose,
+    facts=(reorder_budget,),
 )
 
 

@@ -1,4 +1,4 @@
-"""What a tool body runs with, and the registry of side-effecting bodies by tool name."""
+"""What a tool body runs with, and running a side effect once through the ledger."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from psycopg.rows import DictRow
 from pydantic import BaseModel
 
 from connectors.ledger import LedgerKey, run_once
+from graph.toolset import Effect
 from runtime.database import Pool
 
 ArgsT = TypeVar("ArgsT", bound=BaseModel)
@@ -33,25 +34,20 @@ class ToolEnv:
 
 ToolBody = Callable[[ToolEnv, ArgsT], Awaitable[Any]]
 
-EFFECTS: dict[str, tuple[type[BaseModel], Callable[[ToolEnv, Any], Awaitable[Any]]]] = {}
-"""Every side-effecting tool's argument schema and body, so an approved or compensating
-action can run by name through the ledger."""
 
 
 async def run_effect(
     pool: Pool,
     key: LedgerKey,
-    action: str,
+    effect: Effect,
     args: dict[str, Any],
     *,
     also: Callable[[AsyncConnection[DictRow]], Awaitable[None]] | None = None,
 ) -> Any:
-    """Run the side effect `action(args)` once for `key` (validated against its schema);
-    `also` runs in the same transaction, so it happens exactly when the effect does."""
-    if action not in EFFECTS:
-        raise LookupError(f"{action!r} is not a side-effecting tool")
-    schema, body = EFFECTS[action]
-    parsed = schema.model_validate(args)
+    """Run `effect(args)` once for `key` (validated against its schema); `also` runs in the
+    same transaction, so it happens exactly when the effect does."""
+    action, body = effect.name, effect.body
+    parsed = effect.schema.model_validate(args)
 
     async def act(conn: AsyncConnection[DictRow]) -> Any:
         env = ToolEnv(pool, conn, key.tenant_id, key.thread_id, key.tool_call_id)

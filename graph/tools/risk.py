@@ -16,7 +16,15 @@ from pydantic import BaseModel, Field, ValidationError
 
 from connectors.crm import customer_orders
 from connectors.orders import customer_ref, get_order, order_total
-from graph.facts import UnknownFact, claimed_amount, claimed_count, claimed_text, currency_of
+from graph.facts import (
+    FactQuery,
+    Facts,
+    UnknownFact,
+    claimed_amount,
+    claimed_count,
+    claimed_text,
+    currency_of,
+)
 from graph.tools.base import run_identity
 
 HIGH_VALUE_TOTAL = 1_000.0
@@ -156,3 +164,47 @@ score_order_risk_tool = StructuredTool.from_function(
     ),
     args_schema=OrderToScore,
 )
+
+
+def fraud_score_of(prior: list[dict[str, Any]], order_id: str) -> tuple[dict[str, Any] | None, str]:
+    """The fraud review's score of `order_id` from an earlier stage, or why there is none.
+
+    Only a successful `score_order_risk` result for this very order counts (the tool reads
+    its inputs from the store and the event; a planner only chose which order to score).
+    """
+    reviews = [outcome for outcome in prior if outcome["specialist"] == "fraud_review"]
+    if not reviews:
+        return None, "no fraud review ran before this call"
+    calls = [c for o in reviews for c in o["tool_calls"] if c["name"] == score_order_risk_tool.name]
+    for call in reversed(calls):
+        result = call["result"]
+        if (
+            call["status"] == "success"
+            and isinstance(result, dict)
+            and str(result.get("order_id")) == order_id
+            and isinstance(result.get("score"), int)
+        ):
+            return result, ""
+    failed = [c for c in calls if c["status"] != "success"]
+    if failed:
+        return None, f"score_order_risk failed: {str(failed[-1]['result'])[:300]}"
+    if calls:
+        return None, f"the fraud review scored another order, not {order_id}"
+    return None, "the fraud review did not score this order"
+
+
+async def fraud_score(query: FactQuery, facts: Facts) -> None:
+    """The fact `fraud_score`: the fraud review's score of the called-on order, from an
+    earlier stage of the same run (a fact source for tools that ship an order)."""
+    order_id = str(query.args.get("order_id") or "")
+    if not order_id:
+        facts.lack("fraud_score", "the call names no order")
+        return
+    prior = query.event.get("prior")
+    risk, why = fraud_score_of(list(prior) if isinstance(prior, list) else [], order_id)
+    if risk is None:
+        facts.lack("fraud_score", why)
+        return
+    facts.set("fraud_score", risk["score"])
+    reasons = "; ".join(r["reason"] for r in risk["reasons"]) or "no risk signals"
+    facts.lines.append(f"fraud score {risk['score']}/100: {reasons}")

@@ -7,6 +7,7 @@ from typing import Any
 
 from graph.context import OpsContext
 from graph.gate import facts_for
+from graph.tools.registry import build_tool_registry
 from graph.state import SpecialistOutcome
 from hitl.policy import load_policy
 from runtime.resources import Resources
@@ -41,7 +42,7 @@ def state(payload: dict[str, Any], *prior: SpecialistOutcome) -> dict[str, Any]:
 async def judge(
     resources: Resources, tool: str, args: dict[str, Any], run: dict[str, Any]
 ) -> tuple[dict[str, Any], dict[str, str], dict[str, tuple[str, ...]]]:
-    context = OpsContext(pool=resources.pool)
+    context = OpsContext(pool=resources.pool, tools=build_tool_registry())
     facts = await facts_for(context, "default", tool, args, run)
     requirement = context.policy.evaluate(tool, facts.values)
     return facts.values, facts.unknown, dict(requirement.missing) if requirement else {}
