@@ -35,7 +35,6 @@ class ToolEnv:
 ToolBody = Callable[[ToolEnv, ArgsT], Awaitable[Any]]
 
 
-
 async def run_effect(
     pool: Pool,
     key: LedgerKey,

@@ -7,8 +7,8 @@ from typing import Any
 
 from graph.context import OpsContext
 from graph.gate import facts_for
-from graph.tools.registry import build_tool_registry
 from graph.state import SpecialistOutcome
+from graph.tools.registry import build_tool_registry
 from hitl.policy import load_policy
 from runtime.resources import Resources
 from tests.graph.support import make_event
