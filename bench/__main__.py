@@ -5,7 +5,14 @@ from __future__ import annotations
 import subprocess
 import sys
 
-BENCHMARKS = ("bench.events", "bench.ingest", "bench.pipeline", "bench.approvals", "bench.rag")
+BENCHMARKS = (
+    "bench.events",
+    "bench.ingest",
+    "bench.pipeline",
+    "bench.approvals",
+    "bench.rag",
+    "bench.rag_foreign",
+)
 
 
 def main() -> int:

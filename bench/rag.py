@@ -59,7 +59,7 @@ SCALE_TENANT = "bench"
 SCALES = (10_000, 100_000)
 LATENCY_QUERIES = 200
 RECALL_QUERIES = 100
-EF_SEARCH_SETTINGS = (40, DEFAULT_EF_SEARCH, 200)
+EF_SEARCH_SETTINGS = (40, DEFAULT_EF_SEARCH, 200, 400, 800)
 PIPELINE_FILES = 100
 TARGET_HIT_AT_5 = 0.90
 TARGET_P95_MS = 30.0
@@ -204,9 +204,11 @@ async def timed_searches(pool: Pool, queries: Sequence[str], mode: Mode) -> dict
     return latency_summary(latencies)
 
 
-async def nearest(pool: Pool, vector: str, *, ef_search: int | None) -> list[int]:
+async def nearest(
+    pool: Pool, vector: str, *, ef_search: int | None, tenant_id: str = SCALE_TENANT
+) -> list[int]:
     """The 10 nearest chunks: through HNSW at `ef_search`, or exactly (no index) for None."""
-    params = {"tenant_id": SCALE_TENANT, "collection": None, "vector": vector, "limit": 10}
+    params = {"tenant_id": tenant_id, "collection": None, "vector": vector, "limit": 10}
     async with pool.connection() as conn, conn.transaction():
         if ef_search is None:
             await conn.execute("SET LOCAL enable_indexscan = off")
@@ -217,14 +219,20 @@ async def nearest(pool: Pool, vector: str, *, ef_search: int | None) -> list[int
         return [row["chunk_id"] for row in await cursor.fetchall()]
 
 
-async def recall(pool: Pool, queries: Sequence[str], embedder: Embedder) -> dict[str, float]:
+async def recall(
+    pool: Pool, queries: Sequence[str], embedder: Embedder, *, tenant_id: str = SCALE_TENANT
+) -> dict[str, float]:
+    """Mean share of the exact 10 nearest chunks that HNSW returns, per `ef_search`."""
     from rag.index import vector_literal
 
     vectors = [vector_literal(v) for v in embedder.embed_documents(list(queries))]
-    exact = [set(await nearest(pool, vector, ef_search=None)) for vector in vectors]
+    exact = [set(await nearest(pool, v, ef_search=None, tenant_id=tenant_id)) for v in vectors]
     figures: dict[str, float] = {}
     for ef_search in EF_SEARCH_SETTINGS:
-        found = [await nearest(pool, vector, ef_search=ef_search) for vector in vectors]
+        found = [
+            await nearest(pool, vector, ef_search=ef_search, tenant_id=tenant_id)
+            for vector in vectors
+        ]
         overlap = [len(set(f) & e) / max(1, len(e)) for f, e in zip(found, exact, strict=True)]
         figures[f"ef_search_{ef_search}"] = round(sum(overlap) / len(overlap), 3)
     return figures

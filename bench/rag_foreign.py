@@ -14,7 +14,7 @@ import sys
 import time
 from pathlib import Path
 
-from bench.rag import embedded_server, fresh_database
+from bench.rag import embedded_server, fresh_database, recall
 from bench.report import save_results
 from rag.embedders import make_embedder
 from rag.ingest import ingest_paths
@@ -62,6 +62,16 @@ async def ask(
             started = time.perf_counter()
             summary = await ingest_paths(pool, TENANT, files, embedder=embedder)
             ingest_s = time.perf_counter() - started
+            async with pool.connection() as conn:
+                cursor = await conn.execute(
+                    "SELECT DISTINCT heading_path FROM kb_chunks WHERE tenant_id = %s"
+                    " ORDER BY heading_path",
+                    (TENANT,),
+                )
+                headings = [row["heading_path"] for row in await cursor.fetchall()]
+            # Real-text queries for HNSW recall: the questions and a spread of section names.
+            probes = [q for q, _ in questions] + headings[:: max(1, len(headings) // 90)][:90]
+            recall_at_10 = await recall(pool, probes, embedder, tenant_id=TENANT)
             for question, expected in questions:
                 hits = await search(pool, TENANT, question, k=10, mode="hybrid")
                 names = [Path(hit.source).name for hit in hits]
@@ -81,6 +91,8 @@ async def ask(
         "files": len(files),
         "chunks": summary.chunks,
         "ingest_s": round(ingest_s, 1),
+        "recall_at_10": recall_at_10,
+        "recall_queries": len(probes),
         "hit_at_1": sum(r == 1 for r in found) / len(found),
         "hit_at_5": sum(isinstance(r, int) and r <= 5 for r in found) / len(found),
         "answers": rows,
@@ -97,6 +109,7 @@ def main() -> int:
         f"{result['files']} files, {result['chunks']} chunks ingested in {result['ingest_s']} s; "
         f"hit@1 {result['hit_at_1']:.2f}, hit@5 {result['hit_at_5']:.2f}"
     )
+    print(f"  HNSW recall@10 by ef_search on its text: {result['recall_at_10']}")
     for row in result["answers"]:  # type: ignore[attr-defined]
         print(f"  {row['rank'] or '-':>2}  {row['question']}  -> {row['top']}")
     print(f"saved {save_results('rag_foreign', result)}")

@@ -2,7 +2,8 @@
 at 10k and 100k chunks, HNSW recall against exact search, and the bulk-load rate.
 
 The text is made of pseudo-words: each chunk mixes words of one of a few hundred topics with
-common words, so documents cluster as real ones do and full-text queries find something.
+common words, so documents cluster as real ones do and full-text queries find something;
+each document also has a dozen names of its own (products, people, codes), as real ones do.
 Common words follow a Zipf-Mandelbrot law (weight 1 / (rank + 30)) so that the most frequent
 one appears in about a quarter of the chunks, as a frequent content word ("order") does in a
 real knowledge base once stopwords are gone; stopword-like pseudo-words in every chunk would
@@ -34,6 +35,8 @@ TOPICS = 300
 TOPIC_WORDS = 40
 COMMON_WORDS = 1500
 ZIPF_OFFSET = 30
+DOCUMENT_NAMES = 12
+TOPIC_SHARE, NAME_SHARE = 0.35, 0.15
 WORDS_PER_CHUNK = 70
 CHUNKS_PER_DOCUMENT = 20
 EMBED_BATCH = 2000
@@ -86,16 +89,30 @@ class SyntheticCorpus:
         )
         self.seed = seed
 
+    def document_words(self, document: int) -> tuple[list[str], list[str]]:
+        """A document's topic vocabulary, and its own names (products, people, codes)."""
+        rng = random.Random(self.seed + document)
+        topic = self.topics[rng.randrange(TOPICS)]
+        names = [
+            "".join(rng.choice(SYLLABLES) for _ in range(rng.randint(3, 5)))
+            for _ in range(DOCUMENT_NAMES)
+        ]
+        return topic, names
+
     def chunk(self, index: int) -> SyntheticChunk:
         rng = random.Random(self.seed * 1_000_003 + index)
         document = index // CHUNKS_PER_DOCUMENT
-        topic = self.topics[random.Random(self.seed + document).randrange(TOPICS)]
-        words = [
-            topic[min(int(rng.paretovariate(1.2)) - 1, TOPIC_WORDS - 1)]
-            if rng.random() < 0.45
-            else rng.choices(self.common, cum_weights=self.common_weights)[0]
-            for _ in range(WORDS_PER_CHUNK)
-        ]
+        topic, names = self.document_words(document)
+
+        def word() -> str:
+            draw = rng.random()
+            if draw < TOPIC_SHARE:
+                return topic[min(int(rng.paretovariate(1.2)) - 1, TOPIC_WORDS - 1)]
+            if draw < TOPIC_SHARE + NAME_SHARE:
+                return rng.choice(names)
+            return rng.choices(self.common, cum_weights=self.common_weights)[0]
+
+        words = [word() for _ in range(WORDS_PER_CHUNK)]
         return SyntheticChunk(
             document=document,
             position=index % CHUNKS_PER_DOCUMENT,
