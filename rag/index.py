@@ -3,7 +3,8 @@ HNSW index, and re-embedding everything when the configured embedder changes."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 from psycopg import AsyncConnection, sql
@@ -16,6 +17,7 @@ from runtime.database import Pool
 INDEX_LOCK_ID = 7_301_955_013
 HNSW_INDEX = "kb_chunks_embedding_hnsw"
 REINDEX_BATCH = 512
+BUILD_MEMORY = "512MB"
 
 ReindexProgress = Callable[[int, int], None]
 """Called with (chunks embedded so far, chunks in total)."""
@@ -71,14 +73,39 @@ async def ensure_index(conn: AsyncConnection[DictRow], embedder: Embedder) -> In
     info = await index_info(conn)
     check_embedder(info, embedder)
     if info is not None:
+        await build_hnsw(conn)  # only if a bulk load was cut short
         return info
     await _shape_column(conn, embedder.dimension)
-    await conn.execute(CREATE_HNSW)
+    await build_hnsw(conn)
     await conn.execute(
         "INSERT INTO kb_index (embedder, dimension) VALUES (%s, %s)",
         (embedder.name, embedder.dimension),
     )
     return IndexInfo(embedder.name, embedder.dimension)
+
+
+@asynccontextmanager
+async def bulk_load(pool: Pool, embedder: Embedder) -> AsyncIterator[None]:
+    """Drop the HNSW index for a big load and build it once afterwards (searches meanwhile
+    are exact: correct, slower). The build gets a larger `maintenance_work_mem`, so the
+    graph is built in memory. The index is rebuilt even if the load fails; a process killed
+    in between leaves it to the next ingestion's `ensure_index`."""
+    async with pool.connection() as conn, conn.transaction():
+        await conn.execute("SELECT pg_advisory_xact_lock(%s)", (INDEX_LOCK_ID,))
+        check_embedder(await index_info(conn), embedder)
+        await conn.execute(sql.SQL("DROP INDEX IF EXISTS {}").format(sql.Identifier(HNSW_INDEX)))
+    try:
+        yield
+    finally:
+        async with pool.connection() as conn, conn.transaction():
+            await conn.execute("SELECT pg_advisory_xact_lock(%s)", (INDEX_LOCK_ID,))
+            await build_hnsw(conn)
+
+
+async def build_hnsw(conn: AsyncConnection[DictRow]) -> None:
+    """Create the HNSW index if it is missing. Call inside a transaction."""
+    await conn.execute(f"SET LOCAL maintenance_work_mem = '{BUILD_MEMORY}'")
+    await conn.execute(CREATE_HNSW)
 
 
 CREATE_HNSW = sql.SQL(
@@ -131,7 +158,7 @@ async def reindex(
             "UPDATE kb_chunks SET embedding = kb_reindexed.embedding::vector "
             "FROM kb_reindexed WHERE kb_chunks.chunk_id = kb_reindexed.chunk_id"
         )
-        await conn.execute(CREATE_HNSW)
+        await build_hnsw(conn)
         await conn.execute("DELETE FROM kb_index")
         await conn.execute(
             "INSERT INTO kb_index (embedder, dimension) VALUES (%s, %s)",

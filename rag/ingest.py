@@ -12,21 +12,33 @@ import hashlib
 import os
 import uuid
 from collections.abc import Iterable, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, Protocol
 
 import numpy as np
 
-from rag.chunking import Chunk, chunk_document, embedding_text
+from rag.chunking import CHUNK_CHARS, Chunk, chunk_document, embedding_text
 from rag.embedders import Embedder, FloatMatrix
-from rag.index import INDEX_LOCK_ID, check_embedder, ensure_index, index_info
+from rag.index import INDEX_LOCK_ID, bulk_load, check_embedder, ensure_index, index_info
 from rag.loaders import UnsupportedDocumentError, load_document, media_type_of
-from rag.store import NewDocument, find_document, replace_document, vector_type_oid
+from rag.store import (
+    DocumentChunks,
+    NewDocument,
+    replace_documents,
+    stored_hashes,
+    total_chunks,
+    vector_type_oid,
+)
 from runtime.database import Pool
 
 DEFAULT_COLLECTION = "default"
 EMBED_BATCH = 512
+BULK_MIN_CHUNKS = 2_000
+BULK_SHARE = 0.5
+"""A load of at least this many chunks, and this share of the table, builds HNSW afterwards:
+pgvector inserts into an HNSW graph row by row ~15x slower than it builds one."""
 
 Outcome = Literal["added", "updated", "unchanged", "failed"]
 
@@ -159,11 +171,18 @@ async def ingest_files(
     progress: IngestProgress | None = None,
 ) -> IngestSummary:
     """The pipeline for files already read (an upload, or `ingest_paths`); a DocumentResult
-    in `files` is a file that could not be read, reported as it is."""
+    in `files` is a file that could not be read, reported as it is.
+
+    Unchanged files are sorted out first (one query for the collection's hashes); if what
+    is left is a big load for the table, the HNSW index is built once afterwards instead of
+    row by row (`bulk_load`).
+    """
     async with pool.connection() as conn:
         async with conn.transaction():
             await ensure_index(conn, embedder)
         vector_oid = await vector_type_oid(conn)
+        stored = await stored_hashes(conn, tenant_id, collection)
+        existing = await total_chunks(conn)
     summary = IngestSummary()
     pending: list[Pending] = []
 
@@ -177,34 +196,43 @@ async def ingest_files(
             report(result)
         pending.clear()
 
+    changed: list[tuple[SourceFile, str]] = []
+    seen: set[str] = set()
     for item in files:
         if isinstance(item, DocumentResult):
             report(item)
             continue
+        if item.source in seen:  # named twice (a folder and a file in it): once is enough
+            continue
+        seen.add(item.source)
         content_hash = hashlib.sha256(item.data).hexdigest()
-        async with pool.connection() as conn:
-            stored = await find_document(conn, tenant_id, collection, item.source)
-        if stored is not None and stored[1] == content_hash:
-            report(DocumentResult(item.source, "unchanged", stored[0]))
-            continue
-        try:
-            loaded = load_document(item.source, item.data, item.media_type)
-        except UnsupportedDocumentError as error:
-            report(DocumentResult(item.source, "failed", reason=str(error)))
-            continue
-        document = NewDocument(
-            tenant_id=tenant_id,
-            collection=collection,
-            source=item.source,
-            title=loaded.title[:500],
-            media_type=loaded.media_type,
-            content_hash=content_hash,
-            byte_size=len(item.data),
-        )
-        pending.append(Pending(document, chunk_document(loaded), stored is not None))
-        if sum(len(p.chunks) for p in pending) >= EMBED_BATCH:
-            await flush()
-    await flush()
+        known = stored.get(item.source)
+        if known is not None and known[1] == content_hash:
+            report(DocumentResult(item.source, "unchanged", known[0]))
+        else:
+            changed.append((item, content_hash))
+    expected = sum(len(item.data) for item, _ in changed) // CHUNK_CHARS
+    bulk = expected >= BULK_MIN_CHUNKS and expected >= existing * BULK_SHARE
+    async with bulk_load(pool, embedder) if bulk else nullcontext():
+        for item, content_hash in changed:
+            try:
+                loaded = load_document(item.source, item.data, item.media_type)
+            except UnsupportedDocumentError as error:
+                report(DocumentResult(item.source, "failed", reason=str(error)))
+                continue
+            document = NewDocument(
+                tenant_id=tenant_id,
+                collection=collection,
+                source=item.source,
+                title=loaded.title[:500],
+                media_type=loaded.media_type,
+                content_hash=content_hash,
+                byte_size=len(item.data),
+            )
+            pending.append(Pending(document, chunk_document(loaded), item.source in stored))
+            if sum(len(p.chunks) for p in pending) >= EMBED_BATCH:
+                await flush()
+        await flush()
     return summary
 
 
@@ -237,7 +265,7 @@ async def write_pending(
     vector_oid: int,
     progress: IngestProgress | None,
 ) -> list[DocumentResult]:
-    """Embed the pending documents' chunks together, then write each document."""
+    """Embed the pending documents' chunks together, then write them in one transaction."""
     if not pending:
         return []
     vectors = await embed_chunks(
@@ -245,22 +273,25 @@ async def write_pending(
     )
     if progress is not None:
         progress.chunks_embedded(len(vectors))
-    results: list[DocumentResult] = []
+    items: list[DocumentChunks] = []
     offset = 0
-    async with pool.connection() as conn:
-        for item in pending:
-            own = vectors[offset : offset + len(item.chunks)]
-            offset += len(item.chunks)
-            async with conn.transaction():
-                # Shared with other writers, exclusive with a reindex: the vectors we write
-                # belong to the index as it is when they land.
-                await conn.execute("SELECT pg_advisory_xact_lock_shared(%s)", (INDEX_LOCK_ID,))
-                check_embedder(await index_info(conn), embedder)
-                document_id = await replace_document(
-                    conn, item.document, item.chunks, own, vector_oid
-                )
-            outcome: Outcome = "updated" if item.existed else "added"
-            results.append(
-                DocumentResult(item.document.source, outcome, document_id, len(item.chunks))
-            )
-    return results
+    for item in pending:
+        items.append(
+            DocumentChunks(item.document, item.chunks, vectors[offset : offset + len(item.chunks)])
+        )
+        offset += len(item.chunks)
+    async with pool.connection() as conn, conn.transaction():
+        # Shared with other writers, exclusive with a reindex: the vectors we write belong
+        # to the index as it is when they land.
+        await conn.execute("SELECT pg_advisory_xact_lock_shared(%s)", (INDEX_LOCK_ID,))
+        check_embedder(await index_info(conn), embedder)
+        document_ids = await replace_documents(conn, items, vector_oid)
+    return [
+        DocumentResult(
+            item.document.source,
+            "updated" if item.existed else "added",
+            document_id,
+            len(item.chunks),
+        )
+        for item, document_id in zip(pending, document_ids, strict=True)
+    ]

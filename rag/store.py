@@ -24,21 +24,21 @@ COPY_CHUNKS = (
 )
 CHUNK_TYPES = ["text", "text", "uuid", "int4", "text", "text", "text"]
 
-FIND_DOCUMENT = """
-SELECT document_id, content_hash FROM kb_documents
- WHERE tenant_id = %s AND collection = %s AND source = %s
-"""
-
-UPSERT_DOCUMENT = """
+UPSERT_DOCUMENTS = """
 INSERT INTO kb_documents (tenant_id, document_id, collection, source, title, media_type,
                           content_hash, byte_size, chunk_count)
-VALUES (%(tenant_id)s, %(document_id)s, %(collection)s, %(source)s, %(title)s,
-        %(media_type)s, %(content_hash)s, %(byte_size)s, %(chunk_count)s)
+SELECT tenant_id, gen_random_uuid(), collection, source, title, media_type, content_hash,
+       byte_size, chunk_count
+  FROM unnest(%(tenant_id)s::text[], %(collection)s::text[], %(source)s::text[],
+              %(title)s::text[], %(media_type)s::text[], %(content_hash)s::text[],
+              %(byte_size)s::bigint[], %(chunk_count)s::int[])
+       AS given (tenant_id, collection, source, title, media_type, content_hash, byte_size,
+                 chunk_count)
 ON CONFLICT (tenant_id, collection, source) DO UPDATE
    SET title = EXCLUDED.title, media_type = EXCLUDED.media_type,
        content_hash = EXCLUDED.content_hash, byte_size = EXCLUDED.byte_size,
        chunk_count = EXCLUDED.chunk_count, updated_at = now()
-RETURNING document_id
+RETURNING source, document_id
 """
 
 LIST_DOCUMENTS = """
@@ -77,63 +77,81 @@ class NewDocument:
     byte_size: int
 
 
-async def find_document(
-    conn: AsyncConnection[DictRow], tenant_id: str, collection: str, source: str
-) -> tuple[uuid.UUID, str] | None:
-    """(document id, content hash) of the stored document from `source`, if any."""
-    cursor = await conn.execute(FIND_DOCUMENT, (tenant_id, collection, source))
-    row = await cursor.fetchone()
-    return None if row is None else (row["document_id"], row["content_hash"])
-
-
-async def replace_document(
-    conn: AsyncConnection[DictRow],
-    document: NewDocument,
-    chunks: Sequence[Chunk],
-    vectors: npt.NDArray[np.float32],
-    vector_oid: int,
-) -> uuid.UUID:
-    """Insert the document or update it in place (same id), and replace all its chunks.
-    Call inside a transaction: readers see the old chunks or the new ones, never a mix."""
+async def stored_hashes(
+    conn: AsyncConnection[DictRow], tenant_id: str, collection: str
+) -> dict[str, tuple[uuid.UUID, str]]:
+    """source -> (document id, content hash) for the collection's documents."""
     cursor = await conn.execute(
-        UPSERT_DOCUMENT,
-        {**document.__dict__, "document_id": uuid.uuid4(), "chunk_count": len(chunks)},
+        "SELECT source, document_id, content_hash FROM kb_documents "
+        "WHERE tenant_id = %s AND collection = %s",
+        (tenant_id, collection),
     )
+    return {r["source"]: (r["document_id"], r["content_hash"]) for r in await cursor.fetchall()}
+
+
+async def total_chunks(conn: AsyncConnection[DictRow]) -> int:
+    """Chunks of every tenant: the HNSW index's size."""
+    cursor = await conn.execute("SELECT coalesce(sum(chunk_count), 0) AS n FROM kb_documents")
     row = await cursor.fetchone()
-    assert row is not None
-    document_id: uuid.UUID = row["document_id"]
-    await conn.execute("DELETE FROM kb_chunks WHERE document_id = %s", (document_id,))
-    await copy_chunks(conn, document, document_id, chunks, vectors, vector_oid)
-    return document_id
+    return int(row["n"]) if row else 0
+
+
+@dataclass(frozen=True)
+class DocumentChunks:
+    """A document to write, its chunks and their vectors (one row per chunk)."""
+
+    document: NewDocument
+    chunks: Sequence[Chunk]
+    vectors: npt.NDArray[np.float32]
+
+
+async def replace_documents(
+    conn: AsyncConnection[DictRow], items: Sequence[DocumentChunks], vector_oid: int
+) -> list[uuid.UUID]:
+    """Insert the documents or update them in place (same ids), and replace all their
+    chunks: one upsert, one delete, one COPY. Call inside a transaction: readers see a
+    document's old chunks or its new ones, never a mix. Returns the ids in `items` order."""
+    if not items:
+        return []
+    columns = ("tenant_id", "collection", "source", "title", "media_type", "content_hash")
+    params: dict[str, list[Any]] = {
+        name: [getattr(item.document, name) for item in items] for name in columns
+    }
+    params["byte_size"] = [item.document.byte_size for item in items]
+    params["chunk_count"] = [len(item.chunks) for item in items]
+    cursor = await conn.execute(UPSERT_DOCUMENTS, params)
+    ids = {row["source"]: row["document_id"] for row in await cursor.fetchall()}
+    document_ids = [ids[item.document.source] for item in items]
+    await conn.execute("DELETE FROM kb_chunks WHERE document_id = ANY(%s)", (document_ids,))
+    await copy_chunks(conn, list(zip(items, document_ids, strict=True)), vector_oid)
+    return document_ids
 
 
 async def copy_chunks(
     conn: AsyncConnection[DictRow],
-    document: NewDocument,
-    document_id: uuid.UUID,
-    chunks: Sequence[Chunk],
-    vectors: npt.NDArray[np.float32],
+    items: Sequence[tuple[DocumentChunks, uuid.UUID]],
     vector_oid: int,
 ) -> None:
-    """Binary COPY: vectors go over the wire as pgvector's own binary format, not as text."""
-    packed = pack_vectors(vectors)
+    """Binary COPY: vectors go over the wire in pgvector's own binary format, not as text."""
     cursor = conn.cursor()
     cursor.adapters.register_dumper(PackedVector, packed_vector_dumper(vector_oid))
     async with cursor.copy(COPY_CHUNKS) as copy:
         copy.set_types([*CHUNK_TYPES, vector_oid])
-        for chunk, vector in zip(chunks, packed, strict=True):
-            await copy.write_row(
-                (
-                    document.tenant_id,
-                    document.collection,
-                    document_id,
-                    chunk.position,
-                    document.title,
-                    chunk.heading_path,
-                    chunk.content,
-                    vector,
+        for item, document_id in items:
+            document = item.document
+            for chunk, vector in zip(item.chunks, pack_vectors(item.vectors), strict=True):
+                await copy.write_row(
+                    (
+                        document.tenant_id,
+                        document.collection,
+                        document_id,
+                        chunk.position,
+                        document.title,
+                        chunk.heading_path,
+                        chunk.content,
+                        vector,
+                    )
                 )
-            )
 
 
 class PackedVector(bytes):

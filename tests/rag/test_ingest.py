@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import psycopg
+import pytest
+
+from rag import ingest as ingest_module
 from rag.embedders import HashingEmbedder
 from rag.ingest import ingest_paths
 from rag.search import search
@@ -100,3 +104,51 @@ async def test_unchanged_files_are_skipped_and_an_edited_file_replaces_its_chunk
     assert not any("within 14 days" in str(r["content"]) for r in after)
     document_ids = {r.source: r.document_id for r in first.results}
     assert {r.source: r.document_id for r in third.results} == document_ids
+
+
+HNSW_EXISTS = "SELECT to_regclass('kb_chunks_embedding_hnsw') IS NOT NULL AS present"
+
+
+class IndexWatcher:
+    """Progress that looks, as each file lands, whether the HNSW index is there."""
+
+    def __init__(self, database_url: str) -> None:
+        self.database_url = database_url
+        self.seen: list[bool] = []
+
+    def files_found(self, total: int) -> None:
+        pass
+
+    def file_done(self, source: str, outcome: str, chunks: int) -> None:  # noqa: ARG002
+        with psycopg.connect(self.database_url) as conn:
+            row = conn.execute(HNSW_EXISTS).fetchone()
+        self.seen.append(bool(row and row[0]))
+
+    def chunks_embedded(self, count: int) -> None:
+        pass
+
+
+async def test_a_big_load_builds_the_hnsw_index_once_afterwards(
+    pool: Pool, tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(ingest_module, "BULK_MIN_CHUNKS", 1)
+    monkeypatch.setattr(ingest_module, "BULK_SHARE", 0.0)
+    tenant = "kb-bulk"
+    await add_tenant(pool, tenant)
+    watcher = IndexWatcher(database_url)
+
+    summary = await ingest_paths(
+        pool,
+        tenant,
+        [write_sample_folder(tmp_path / "kb")],
+        embedder=HashingEmbedder(),
+        progress=watcher,
+    )
+
+    assert summary.added == 4
+    assert watcher.seen == [False] * 4  # no row-by-row HNSW upkeep during the load
+    async with pool.connection() as conn:
+        row = await (await conn.execute(HNSW_EXISTS)).fetchone()
+    assert row is not None and row["present"]
+    [hit] = await search(pool, tenant, "damaged item photo", k=1, mode="vector")
+    assert hit.heading_path == "Returns > Damaged items"
