@@ -4,6 +4,9 @@ resume, history; a second resume is refused."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,6 +18,7 @@ from langgraph_sdk.errors import ConflictError
 
 from runtime.apikeys import Role, create_key
 from runtime.database import open_pool
+from service.process import PROJECT_ROOT
 from tests.e2e.live import opsgraph_env, serving
 
 
@@ -107,3 +111,45 @@ async def test_the_sdk_streams_a_turn_pauses_for_a_reviewer_and_resumes_once(
     assert len(history) >= 4 and any(h["interrupts"] for h in history)
     info = await reviewer.http.get("/info")
     assert info["flags"]["assistants"] is True
+
+
+def test_opsgraph_chat_shows_tool_calls_and_waits_for_the_reviewer(
+    live_url: str, keys: dict[Role, str], tmp_path: Path
+) -> None:
+    env = opsgraph_env(tmp_path)
+    chat = subprocess.Popen(
+        [sys.executable, "-m", "service.cli", "chat", "--url", live_url],
+        env=env | {"OPSGRAPH_API_KEY": keys[Role.OPERATOR]},
+        cwd=PROJECT_ROOT,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    assert chat.stdin is not None
+    chat.stdin.write(
+        "email sofia.rossi2645@example.com\n"
+        "cancel order #W5918442, the customer changed their mind\n"
+        "yes\n"
+    )
+    chat.stdin.flush()
+    reviewer = {"Authorization": f"Bearer {keys[Role.REVIEWER]}"}
+    deadline = time.monotonic() + 60
+    pending: list[dict[str, Any]] = []
+    while not pending:
+        assert time.monotonic() < deadline, "no approval raised by the chat"
+        time.sleep(0.5)
+        found = httpx.get(f"{live_url}/approvals?status=pending", headers=reviewer).json()
+        pending = [a for a in found if a["proposed"]["args"].get("order_id") == "#W5918442"]
+    decided = httpx.post(
+        f"{live_url}/approvals/{pending[0]['approval_id']}/decision",
+        json={"type": "accept"},
+        headers=reviewer,
+    )
+    assert decided.status_code == 200, decided.text
+    output, _ = chat.communicate("/quit\n", timeout=60)
+
+    assert chat.returncode == 0, output
+    assert "  → find_user_id_by_email" in output
+    assert f"waiting for a reviewer: approval {pending[0]['approval_id']}" in output
+    assert "opsgraph> Done: order #W5918442 is cancelled" in output
