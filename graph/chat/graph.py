@@ -24,7 +24,7 @@ from graph.agent import SequentialToolNode, call_status, tool_error_message
 from graph.chat.citations import check_reply, passages_in
 from graph.chat.entities import is_no, is_plain_yes, starts_with_yes
 from graph.chat.intents import CLARIFY_BELOW, INTENTS, IntentClassifier
-from graph.chat.memory import KEEP_TURNS, text_of, trim
+from graph.chat.memory import KEEP_TURNS, compact, text_of, trim
 from graph.chat.model import plan_with_model, route_with_model, tools_for
 from graph.chat.offline import Calls, Say, plan_turn
 from graph.chat.state import (
@@ -86,19 +86,24 @@ def build_chat_graph(
     def begin(state: ChatState, config: RunnableConfig) -> dict[str, Any]:
         configurable = config.get("configurable", {})
         removals, summary = trim(state["messages"], state.get("summary", ""), keep_turns=keep_turns)
-        return {
-            "messages": removals,
+        removed = {r.id for r in removals}
+        shorter = [m for m in compact(state["messages"]) if m.id not in removed]
+        update: dict[str, Any] = {"messages": [*removals, *shorter]} if removals or shorter else {}
+        event = chat_event(
+            str(configurable.get("tenant_id") or "default"),
+            str(configurable.get("thread_id") or ""),
+        )
+        fresh = {
             "summary": summary,
-            "event": chat_event(
-                str(configurable.get("tenant_id") or "default"),
-                str(configurable.get("thread_id") or ""),
-            ),
-            "turn": state.get("turn", 0) + 1,
+            "event": event,
             "steps": 0,
             "citations": [],
             "actions": [],
             "uncited": [],
         }
+        # Only what changed is written: an unchanged channel written again is stored again.
+        update.update({k: v for k, v in fresh.items() if state.get(k) != v})
+        return {**update, "turn": state.get("turn", 0) + 1}
 
     async def route(
         state: ChatState,

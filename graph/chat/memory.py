@@ -8,13 +8,24 @@ messages nor the summary grow with the thread's length, and neither does the che
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 
-from langchain_core.messages import AIMessage, AnyMessage, HumanMessage, RemoveMessage
+from langchain_core.messages import (
+    AIMessage,
+    AnyMessage,
+    HumanMessage,
+    RemoveMessage,
+    ToolMessage,
+)
 
 KEEP_TURNS = 6
 SUMMARY_LINES = 12
 LINE_CHARS = 140
+RESULT_CHARS = 400
+"""A finished turn's tool results are cut to this size: the reply already says what they
+meant, and the checkpoint then carries each result in full only during its own turn."""
+PASSAGE_FIELDS = ("n", "chunk_id", "source", "heading_path")
 
 
 def text_of(message: AnyMessage) -> str:
@@ -46,6 +57,33 @@ def summary_lines(messages: Sequence[AnyMessage]) -> list[str]:
         elif isinstance(message, AIMessage) and not message.tool_calls and text_of(message):
             lines.append(line("assistant", text_of(message)))
     return lines
+
+
+def compacted(message: ToolMessage) -> ToolMessage | None:
+    """A shorter copy of a long tool result (same id, so it replaces the original), or None.
+    Knowledge-base results keep each passage's number and source, not its text."""
+    content = message.content
+    if not isinstance(content, str) or len(content) <= RESULT_CHARS:
+        return None
+    try:
+        value = json.loads(content)
+    except ValueError:
+        value = None
+    if isinstance(value, dict) and isinstance(value.get("results"), list):
+        kept = [{k: hit.get(k) for k in PASSAGE_FIELDS} for hit in value["results"]]
+        short = json.dumps({"query": value.get("query"), "results": kept})
+    else:
+        short = content
+    if len(short) > RESULT_CHARS:
+        short = short[:RESULT_CHARS] + " ...(cut: the turn is over)"
+    return message.model_copy(update={"content": short})
+
+
+def compact(messages: Sequence[AnyMessage]) -> list[ToolMessage]:
+    """Shorter copies of the long tool results of turns before the latest user message."""
+    starts = turn_starts(messages)
+    done = messages[: starts[-1]] if starts else []
+    return [short for m in done if isinstance(m, ToolMessage) and (short := compacted(m))]
 
 
 def trim(
