@@ -246,7 +246,11 @@ class OpenAIEmbedder:
         from langchain_openai import OpenAIEmbeddings
 
         self.model = model
-        self._client = OpenAIEmbeddings(model=model, chunk_size=batch_size)
+        # No token-length check: it needs tiktoken's encodings (fetched from the network)
+        # and OpenAI's tokenizer, which other compatible servers do not share.
+        self._client = OpenAIEmbeddings(
+            model=model, chunk_size=batch_size, check_embedding_ctx_length=False
+        )
         self._dimension = dimension
 
     @property
