@@ -11,6 +11,7 @@ from evals.dataset import Case
 from evals.execute import run_case
 from evals.harness import Harness
 from evals.scoring import CaseResult, score
+from evals.tenants import create_template_tenant
 
 Progress = Callable[[CaseResult], None]
 
@@ -34,13 +35,17 @@ async def run_cases(
 ) -> list[CaseResult]:
     """Results in case order then repeat order, whatever order they finished in."""
     run_id = uuid.uuid4().hex[:8]
+    template = f"eval-{run_id}-template"
+    await create_template_tenant(harness.resources.pool, template)
     gate = asyncio.Semaphore(max(1, options.concurrency))
     jobs = [(i, r) for r in range(options.repeat) for i in range(len(cases))]
 
     async def one(index: int, repeat: int) -> CaseResult:
         async with gate:
             case = cases[index]
-            observed = await run_case(harness, case, tenant_for(run_id, index, repeat))
+            observed = await run_case(
+                harness, case, tenant_for(run_id, index, repeat), template=template
+            )
             result = score(case, repeat, observed)
         if progress is not None:
             progress(result)

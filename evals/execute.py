@@ -13,6 +13,7 @@ from evals.dataset import Case
 from evals.harness import Harness, IntakeAnswer
 from evals.observe import Observation, calls_of, read_approvals, read_end_state, read_event
 from evals.tenants import create_case_tenant
+from graph.routing import REGISTRY
 from evals.usage import counting_usage
 from hitl.approvals import ApprovalStatus, list_approvals
 from hitl.decide import decide
@@ -113,10 +114,25 @@ async def deliver(
     harness: Harness, tenant_id: str, delivery: Mapping[str, Any]
 ) -> IntakeAnswer:
     if "event" in delivery:
+        if not REGISTRY.accepts(str(delivery["event"]["type"])):
+            return IntakeAnswer(422, None)  # as POST /events answers an unknown type
         return IntakeAnswer(202, await store_canonical(harness, tenant_id, delivery["event"]))
     if harness.webhooks is None:
         raise RuntimeError("this run has no webhook intake wired in")
     return await harness.webhooks.deliver(tenant_id=tenant_id, webhook=delivery["webhook"])
+
+
+async def drive(
+    harness: Harness, reviewers: Reviewers, tenant_id: str, event_id: uuid.UUID
+) -> None:
+    """Run the event; while it waits for approvals the script decides, decide and resume."""
+    status = await harness.events.run(tenant_id=tenant_id, event_id=event_id)
+    resumes = 0
+    while status is EventStatus.AWAITING_APPROVAL and resumes < MAX_RESUMES:
+        if not await reviewers.decide_pending():
+            return
+        resumes += 1
+        status = await harness.events.resume(tenant_id=tenant_id, event_id=event_id)
 
 
 async def run_event_case(harness: Harness, case: Case, tenant_id: str) -> Observation:
@@ -131,16 +147,11 @@ async def run_event_case(harness: Harness, case: Case, tenant_id: str) -> Observ
         status: EventStatus | None = None
         fresh = answer.event_id is not None and not answer.duplicate
         if fresh and answer.http_status == 202 and delivery.get("run", True):
-            assert answer.event_id is not None
-            status = await harness.events.run(tenant_id=tenant_id, event_id=answer.event_id)
-            resumes = 0
-            while status is EventStatus.AWAITING_APPROVAL and resumes < MAX_RESUMES:
-                if not await reviewers.decide_pending():
-                    break
-                resumes += 1
-                status = await harness.events.resume(
-                    tenant_id=tenant_id, event_id=answer.event_id
-                )
+            try:
+                await drive(harness, reviewers, tenant_id, answer.event_id)
+            except Exception as exc:  # the event row records the failure; observe it
+                observed.error = f"{type(exc).__name__}: {exc}"
+                observed.error_kind = "run_failed"
         row = await read_event(pool, tenant_id, answer.event_id) if answer.event_id else None
         observed.deliveries.append(
             {
@@ -158,7 +169,7 @@ async def run_event_case(harness: Harness, case: Case, tenant_id: str) -> Observ
             observed.domains = list(row["domains"] or [])
             observed.specialists, observed.tool_calls = calls_of(list(row["timeline"] or []))
             observed.reply = row["summary"] or ""
-            if row["error"]:
+            if row["error"] and observed.error is None:
                 observed.error, observed.error_kind = row["error"], "run_failed"
     return observed
 
@@ -190,12 +201,15 @@ def error_kind(exc: BaseException) -> str:
     return "model_error" if "openai" in type(exc).__module__ else name
 
 
-async def run_case(harness: Harness, case: Case, tenant_id: str) -> Observation:
-    """The case on a tenant of its own; an exception becomes the observation's error."""
+async def run_case(
+    harness: Harness, case: Case, tenant_id: str, *, template: str
+) -> Observation:
+    """The case on a tenant of its own (a copy of `template`'s store); an exception becomes
+    the observation's error."""
     started = time.perf_counter()
     with counting_usage() as usage:
         try:
-            await create_case_tenant(harness.resources.pool, tenant_id)
+            await create_case_tenant(harness.resources.pool, tenant_id, template=template)
             runner = run_event_case if case.kind == "event" else run_chat_case
             observed = await runner(harness, case, tenant_id)
             observed.approvals = await read_approvals(harness.resources.pool, tenant_id)

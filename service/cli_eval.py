@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
-import secrets
+import os
 import time
 import uuid
 from collections.abc import Callable, Mapping
@@ -36,6 +37,7 @@ from evals.harness import Harness, IntakeAnswer
 from evals.metrics import report_metrics
 from evals.report import build_report, write_reports
 from graph.tools.registry import build_tool_registry
+from runtime.logging import configure_logging
 from runtime.resources import Resources, open_resources
 from runtime.settings import Settings
 from service.runner import EventRunner, compile_master_graph
@@ -112,7 +114,7 @@ async def run_eval(
     """Load, run, score and write the reports; returns the report."""
     cases = load_datasets(datasets)
     tools = build_tool_registry()
-    secret = "whsec_" + secrets.token_urlsafe(24)
+    secret = "whsec_" + base64.b64encode(os.urandom(24)).decode()
     async with open_resources(settings) as resources:
         runner = EventRunner(resources, compile_master_graph(resources), tools=tools)
         config = WebhookConfig(
@@ -176,6 +178,7 @@ def register(app: typer.Typer, settings_loader: Callable[..., Settings]) -> None
     ) -> None:
         """Run datasets through the real graph, tools, ledger and gate; write the reports."""
         settings = eval_settings(settings_loader(model=model), database_url, data_dir)
+        configure_logging("WARNING")  # the progress bar and the summary say what happened
         thresholds = read_gate(gate) if gate else None
         try:
             total = len(load_datasets(datasets)) * repeat

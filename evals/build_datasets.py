@@ -1,0 +1,297 @@
+"""Regenerate the shipped datasets: `python -m evals.build_datasets` writes events.jsonl and
+retail.jsonl next to this file.
+
+Events: one case per route key from the graph tests' per-route samples (what the hierarchy
+must call, pinned down there), events over the seeded store for every routed type from the
+pipeline benchmark's mix, and hand-made cases for high-value and fraud orders, duplicates,
+out-of-order and stale events, unknown and ignored types. Routing expectations are written
+out literally (frozen in the JSONL), so a routing change shows up as a regression.
+Retail: τ-bench's 20 dev tasks as `support.requested` events carrying the gold operations,
+with τ-bench's expected end state of every changed order and user.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from bench.mix import build_events
+from evals.dataset import write_dataset
+from graph.routing import REGISTRY, key_for
+from tests.graph.samples import SAMPLES
+
+HERE = Path(__file__).parent
+RETAIL_TASKS = Path("/work/shared/data/retail")
+ACCEPT_ALL = [{"type": "accept"} for _ in range(4)]
+APPROVALS_OF_SAMPLES = {"content.requested": ["publish_generated"]}
+
+
+def routing(event_type: str, payload: dict[str, Any]) -> dict[str, Any]:
+    key = key_for(event_type, payload)
+    routes = REGISTRY.routes_for(key)
+    return {
+        "domains": [r.domain for r in routes],
+        "specialists": [name for r in routes for name in r.specialists],
+    }
+
+
+def event_case(
+    case_id: str, event: dict[str, Any], expect: dict[str, Any], **extra: Any
+) -> dict[str, Any]:
+    return {"id": case_id, "kind": "event", "deliveries": [{"event": event}], "expect": expect, **extra}
+
+
+def sample_cases() -> list[dict[str, Any]]:
+    cases = []
+    for key, sample in SAMPLES.items():
+        event_type = key.split("[", 1)[0]
+        calls = [
+            {"name": tool}
+            for specialists in sample.expected.values()
+            for tools in specialists.values()
+            for tool in tools
+        ]
+        cases.append(
+            event_case(
+                f"route-{key}",
+                {"type": event_type, "entity": sample.entity, "payload": sample.payload},
+                {
+                    "status": "done",
+                    **routing(event_type, sample.payload),
+                    "tool_calls": calls,
+                    "trajectory": "superset",
+                    "tool_args": {"*": "ignore"},
+                    "approvals": APPROVALS_OF_SAMPLES.get(key, []),
+                    "reply": {"facts": list(sample.summary_has)},
+                },
+                decisions=ACCEPT_ALL,
+                tags=["route", key],
+            )
+        )
+    return cases
+
+
+def mix_cases(count: int) -> list[dict[str, Any]]:
+    cases = []
+    for n, event in enumerate(build_events(count, seed=12)):
+        cases.append(
+            event_case(
+                f"mix-{n:03d}-{event.type}",
+                event.body(),
+                {"status": "done", **routing(event.type, event.payload)},
+                decisions=ACCEPT_ALL,
+                tags=["mix", event.type],
+            )
+        )
+    return cases
+
+
+def new_order(order_id: str, total: float, **extra: Any) -> dict[str, Any]:
+    return {
+        "order_id": order_id,
+        "total": total,
+        "currency": "USD",
+        "customer": {"id": "guest"},
+        "email": f"{order_id.lower()}@example.com",
+        "lines": [{"sku": "1421289881", "name": "Mechanical Keyboard", "quantity": 1, "unit_price": total}],
+        **extra,
+    }
+
+
+def risk_cases() -> list[dict[str, Any]]:
+    cases = []
+    created = routing("order.created", {})
+    for n, total in enumerate([1000.0, 1250.5, 4999.0]):
+        order = f"EVHV{n}"
+        payload = new_order(order, total)
+        payload["customer"] = {"id": "fatima_muller_6713"}
+        for decision in ("accept", "ignore"):
+            cases.append(
+                event_case(
+                    f"high-value-{n}-{decision}",
+                    {"type": "order.created", "entity": f"order:{order}", "payload": payload},
+                    {"status": "done", **created, "approvals": ["high_value_order"]},
+                    decisions=[{"tool": "create_fulfillment", "type": decision}],
+                    tags=["high_value", decision],
+                )
+            )
+    risky = {
+        "billing_address": {"country": "US"},
+        "shipping_address": {"country": "NG"},
+        "orders_last_24h": 5,
+    }
+    for n, (method, rules) in enumerate(
+        [("credit_card", ["fraud_review"]), ("crypto", ["fraud_review", "fraud_hold"])]
+    ):
+        order = f"EVFR{n}"
+        payload = new_order(order, 150.0, payment_method=method, **risky)
+        for decision in ("accept", "ignore"):
+            cases.append(
+                event_case(
+                    f"fraud-{method}-{decision}",
+                    {"type": "order.created", "entity": f"order:{order}", "payload": payload},
+                    {"status": "done", **created, "approvals": rules},
+                    decisions=[{"tool": "create_fulfillment", "type": decision}],
+                    tags=["fraud", decision],
+                )
+            )
+    waiting = new_order("EVHVW", 2500.0)
+    waiting["customer"] = {"id": "fatima_muller_6713"}
+    cases.append(
+        event_case(
+            "high-value-waits-without-reviewer",
+            {"type": "order.created", "entity": "order:EVHVW", "payload": waiting},
+            {
+                "status": "awaiting_approval",
+                "domains": created["domains"],
+                "approvals": ["high_value_order"],
+            },
+            tags=["high_value", "pending"],
+        )
+    )
+    return cases
+
+
+def stripe_invoice(event_id: str, invoice: str) -> dict[str, Any]:
+    return {
+        "id": event_id,
+        "type": "invoice.paid",
+        "created": 1764600000,
+        "data": {"object": {"id": invoice, "amount_paid": 1000, "currency": "usd"}},
+    }
+
+
+def delivery_cases() -> list[dict[str, Any]]:
+    cases: list[dict[str, Any]] = []
+    for n in range(3):
+        body = stripe_invoice(f"evt_dup{n}", f"in_dup{n}")
+        cases.append(
+            {
+                "id": f"duplicate-stripe-{n}",
+                "kind": "event",
+                "deliveries": [{"webhook": {"source": "stripe", "body": body}}] * 2,
+                "primary": 0,
+                "expect": {
+                    "status": "done",
+                    "domains": ["billing"],
+                    "deliveries": [{"http_status": 202}, {"http_status": 200, "duplicate": True}],
+                },
+                "tags": ["duplicate", "webhook"],
+            }
+        )
+    lead = {"type": "lead.created", "data": {"id": "L-dup1", "email": "dup@acme.example", "company": "Acme"}}
+    cases.append(
+        {
+            "id": "duplicate-standard-webhook-id",
+            "kind": "event",
+            "deliveries": [{"webhook": {"source": "standard", "webhook_id": "msg_dup1", "body": lead}}] * 2,
+            "primary": 0,
+            "expect": {
+                "domains": ["crm"],
+                "deliveries": [{"http_status": 202}, {"duplicate": True}],
+            },
+            "tags": ["duplicate", "webhook"],
+        }
+    )
+    for n, event_type in enumerate(["order.fulfilled", "customer.updated", "product.updated"]):
+        sample = SAMPLES[event_type]
+        later = {"type": event_type, "entity": sample.entity, "payload": sample.payload, "occurred_at": "now-60s"}
+        earlier = {**later, "occurred_at": "now-7200s"}
+        cases.append(
+            {
+                "id": f"stale-{n}-{event_type}",
+                "kind": "event",
+                "deliveries": [{"event": later}, {"event": earlier}],
+                "expect": {
+                    "status": "stale",
+                    "domains": [],
+                    "deliveries": [{"status": "done"}, {"status": "stale"}],
+                },
+                "tags": ["out_of_order", "stale"],
+            }
+        )
+        cases.append(
+            {
+                "id": f"in-order-{n}-{event_type}",
+                "kind": "event",
+                "deliveries": [{"event": earlier}, {"event": later}],
+                "expect": {"status": "done", **routing(event_type, sample.payload)},
+                "tags": ["in_order"],
+            }
+        )
+    for n, name in enumerate(["carts/create", "checkouts/update", "themes/publish"]):
+        cases.append(
+            {
+                "id": f"unknown-shopify-{n}",
+                "kind": "event",
+                "deliveries": [{"webhook": {"source": "shopify", "event_name": name, "body": {"id": n}}}],
+                "expect": {"status": "ignored", "domains": [], "deliveries": [{"http_status": 200}]},
+                "tags": ["unknown_type", "webhook"],
+            }
+        )
+    cases.append(
+        event_case(
+            "unknown-canonical-type",
+            {"type": "warehouse.flooded", "entity": "site:1", "payload": {}},
+            {"domains": [], "deliveries": [{"http_status": 422}]},
+            tags=["unknown_type"],
+        )
+    )
+    cases.append(
+        event_case(
+            "ignored-order-updated-open",
+            {"type": "order.updated", "entity": "order:#W2611340", "payload": {"order_id": "#W2611340", "status": "unconfirmed"}},
+            {"status": "skipped", "domains": [], "approvals": []},
+            tags=["ignored"],
+        )
+    )
+    return cases
+
+
+def events_dataset() -> list[dict[str, Any]]:
+    return [*sample_cases(), *risk_cases(), *delivery_cases(), *mix_cases(75)]
+
+
+def retail_dataset() -> list[dict[str, Any]]:
+    tasks = json.loads((RETAIL_TASKS / "tasks_dev.json").read_text("utf-8"))
+    expected = json.loads((RETAIL_TASKS / "tasks_dev_expected.json").read_text("utf-8"))
+    cases = []
+    for index, (task, gold) in enumerate(zip(tasks, expected, strict=True)):
+        operations = [{"name": a["name"], "arguments": a["kwargs"]} for a in task["actions"]]
+        cases.append(
+            event_case(
+                f"task-{index:02d}-direct",
+                {
+                    "type": "support.requested",
+                    "entity": f"customer:{task['user_id']}",
+                    "payload": {"customer": {"id": task["user_id"]}, "operations": operations},
+                },
+                {
+                    "status": "done",
+                    "domains": ["ecommerce"],
+                    "specialists": ["customer_service"],
+                    "tool_calls": [{"name": a["name"], "args": a["kwargs"]} for a in task["actions"]],
+                    "trajectory": "strict",
+                    "tool_args": {"*": "exact"},
+                    "end_state": {
+                        "orders": gold.get("changed_orders") or {},
+                        "users": gold.get("changed_users") or {},
+                    },
+                },
+                decisions=[{"type": "accept"} for _ in task["actions"]],
+                description=task["instruction"],
+                tags=["retail", "direct"],
+            )
+        )
+    return cases
+
+
+def main() -> None:
+    for name, cases in (("events", events_dataset()), ("retail", retail_dataset())):
+        count = write_dataset(HERE / f"{name}.jsonl", cases)
+        print(f"{name}.jsonl: {count} cases")
+
+
+if __name__ == "__main__":
+    main()
