@@ -97,9 +97,14 @@ async def bulk_load(pool: Pool, embedder: Embedder) -> AsyncIterator[None]:
     try:
         yield
     finally:
-        async with pool.connection() as conn, conn.transaction():
-            await conn.execute("SELECT pg_advisory_xact_lock(%s)", (INDEX_LOCK_ID,))
-            await build_hnsw(conn)
+        async with pool.connection() as conn:
+            async with conn.transaction():
+                await conn.execute("SELECT pg_advisory_xact_lock(%s)", (INDEX_LOCK_ID,))
+                await build_hnsw(conn)
+            # Merge the full-text index's pending list (every text query would scan it) and
+            # refresh statistics, so the planner weighs the scope index against HNSW right.
+            await conn.execute("SELECT gin_clean_pending_list('kb_chunks_search_text')")
+            await conn.execute("ANALYZE kb_chunks")
 
 
 async def build_hnsw(conn: AsyncConnection[DictRow]) -> None:
