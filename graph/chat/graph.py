@@ -46,6 +46,9 @@ from graph.tools.knowledge import search_knowledge_base_tool
 from graph.toolset import ToolRegistry
 
 MAX_STEPS = 8
+IDENTIFY_FIRST = (
+    "Error: identify the customer first (find_user_id_by_email, or find_user_id_by_name_zip)"
+)
 RESULT_CHARS = 300
 CLARIFY = "I am not sure what you need: {options}? Or tell me in other words."
 CLARIFY_ANY = (
@@ -417,16 +420,17 @@ def refusals(answer: AIMessage, allowed: set[str], state: ChatState) -> list[Too
     problems: dict[str, str] = {}
     for bad in answer.invalid_tool_calls:
         problems[bad.get("id") or ""] = f"Error: arguments are not valid JSON ({bad.get('error')})"
+    found = found_user_ids(turn_results(state["messages"]))
+    customer = state.get("customer")
     for called in answer.tool_calls:
-        if called["name"] not in allowed:
-            problems[called["id"] or ""] = f"Error: {called['name']} is not available here"
-        elif called["name"] in {"get_order_details", "get_user_details"} and not state.get(
-            "customer"
+        name, args = called["name"], called["args"]
+        if name not in allowed:
+            problems[called["id"] or ""] = f"Error: {name} is not available here"
+        elif (name == "get_order_details" and customer is None) or (
+            name == "get_user_details"
+            and args.get("user_id") not in {*found, *([customer["user_id"]] if customer else [])}
         ):
-            problems[called["id"] or ""] = (
-                "Error: identify the customer first (find_user_id_by_email, or "
-                "find_user_id_by_name_zip)"
-            )
+            problems[called["id"] or ""] = IDENTIFY_FIRST
     if not problems:
         return []
     ids = [c["id"] or "" for c in answer.tool_calls] + [
@@ -440,6 +444,17 @@ def refusals(answer: AIMessage, allowed: set[str], state: ChatState) -> list[Too
         )
         for call_id in ids
     ]
+
+
+def found_user_ids(results: list[ToolMessage]) -> set[str]:
+    """User ids this turn's look-ups by email or by name and zip answered."""
+    return {
+        str(m.content)
+        for m in results
+        if m.name in {"find_user_id_by_email", "find_user_id_by_name_zip"}
+        and m.status != "error"
+        and not str(m.content).startswith("Error")
+    }
 
 
 def held_results(answer: AIMessage) -> list[ToolMessage]:
