@@ -9,7 +9,6 @@ from psycopg.rows import DictRow
 from psycopg.types.json import Json
 
 from connectors.orders import upsert_order_from_event
-from connectors.stock import seed_quantity
 
 Conn = AsyncConnection[DictRow]
 
@@ -51,16 +50,17 @@ async def upsert_product(conn: Conn, *, tenant_id: str, payload: dict[str, Any])
         (tenant_id, doc["product_id"], tenant_id, Json(doc)),
     )
     sku, stock = payload.get("sku"), payload.get("stock")
-    if sku:
-        on_hand = int(stock) if stock is not None else seed_quantity(str(sku), True)
+    if sku and stock is not None:
+        # Only a figure the platform reported: a variant whose stock was never reported is
+        # unknown (no row), which is not the same as none.
         await conn.execute(
             """
             INSERT INTO store_stock (tenant_id, item_id, product_id, on_hand)
             VALUES (%s, %s, %s, %s)
             ON CONFLICT (tenant_id, item_id) DO UPDATE
-               SET on_hand = CASE WHEN %s THEN EXCLUDED.on_hand ELSE store_stock.on_hand END
+               SET on_hand = EXCLUDED.on_hand, product_id = EXCLUDED.product_id
             """,
-            (tenant_id, str(sku), doc["product_id"], on_hand, stock is not None),
+            (tenant_id, str(sku), doc["product_id"], int(stock)),
         )
 
 

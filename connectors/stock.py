@@ -47,21 +47,32 @@ async def stock_levels(conn: Conn, *, tenant_id: str, item_ids: list[str]) -> di
 async def reserve(
     conn: Conn, *, tenant_id: str, order_id: str, quantities: dict[str, int]
 ) -> dict[str, Any]:
-    """Reserve every item of an order, or none: short items are reported, nothing is held."""
+    """Reserve every item of an order, or none: nothing is held unless all of it can be.
+
+    `short` names the items the store stocks too few of (units missing), `available` what
+    it has of them; `unknown` the items it has never had a stock figure for (an item with
+    no SKU, `""`, among them): unknown is not zero, a person finds out which it is."""
     items = sorted(quantities)
     cursor = await conn.execute(
         "SELECT item_id, on_hand - reserved AS available FROM store_stock"
         " WHERE tenant_id = %s AND item_id = ANY(%s) ORDER BY item_id FOR UPDATE",
-        (tenant_id, items),
+        (tenant_id, [item for item in items if item]),
     )
     available = {row["item_id"]: int(row["available"]) for row in await cursor.fetchall()}
+    unknown = [item for item in items if item not in available]
     short = {
-        item: quantities[item] - available.get(item, 0)
+        item: quantities[item] - available[item]
         for item in items
-        if available.get(item, 0) < quantities[item]
+        if item in available and available[item] < quantities[item]
     }
-    if short:
-        return {"order_id": order_id, "reserved": False, "short": short}
+    if short or unknown:
+        return {
+            "order_id": order_id,
+            "reserved": False,
+            "short": short,
+            "available": {item: max(available[item], 0) for item in short},
+            "unknown": unknown,
+        }
     for item in items:
         await conn.execute(
             "UPDATE store_stock SET reserved = reserved + %s WHERE tenant_id = %s AND item_id = %s",

@@ -9,6 +9,8 @@ from typing import Any
 from langchain_core.messages import ToolMessage
 
 from graph.specialists.base import PlaybookStep, Specialist, call, is_error, last_result
+from graph.specialists.order_problems import ORDER_PROBLEM_TOOLS, stock_problem
+from graph.specialists.order_problems import PROMPT as PROBLEM_PROMPT
 from graph.state import EventData
 from graph.tools.ecommerce import (
     create_fulfillment_tool,
@@ -24,7 +26,7 @@ PROMPT = (
     "create_fulfillment and then send_order_confirmation to the customer's email. For a "
     "paid order, first get_fulfilment_status and fulfil only if it still needs fulfilment. "
     "For a cancelled order: release_stock, then send_order_notice (notice 'cancelled'). "
-    "Report what you did in one sentence."
+    "Report what you did in one sentence. " + PROBLEM_PROMPT
 )
 
 
@@ -86,7 +88,7 @@ def playbook(event: EventData, results: Sequence[ToolMessage]) -> PlaybookStep:
     if is_error(reserved) or not isinstance(reserved, dict):
         return f"could not reserve stock for {order_id}: {reserved}"
     if not reserved["reserved"]:
-        return f"order {order_id} on hold: not enough stock for {reserved['short']}"
+        return stock_problem(event, results, order_id, reserved)
     shipped = last_result(results, create_fulfillment_tool.name)
     if shipped is None:
         return [call(create_fulfillment_tool, order_id=order_id)]
@@ -117,6 +119,7 @@ SPECIALIST = Specialist(
         release_stock_tool,
         get_fulfilment_status_tool,
         send_order_notice_tool,
+        *ORDER_PROBLEM_TOOLS,
     ),
     playbook=playbook,
 )

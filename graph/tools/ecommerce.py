@@ -17,8 +17,10 @@ from connectors.orders import (
 )
 from connectors.outbox import enqueue_email
 from connectors.stock import release, reserve, ship
+from graph.tools.attention import ATTENTION_TOOLS
 from graph.tools.base import ToolEnv, effect_tool, reader_tool
 from graph.tools.facts import order_facts, order_total_as_amount, reorder_budget
+from graph.tools.procurement import plan_reorder_tool
 from graph.tools.risk import fraud_score, score_order_risk_tool
 
 
@@ -269,6 +271,8 @@ propose_reorder_tool = effect_tool(
 
 
 ECOMMERCE_TOOLS = (
+    *ATTENTION_TOOLS,
+    plan_reorder_tool,
     score_order_risk_tool,
     get_customer_history_tool,
     reserve_stock_tool,

@@ -259,7 +259,7 @@ SAMPLES: dict[str, Sample] = {
         "product:8310926033",
         {"product_id": "8310926033", "sku": "6469567736", "stock": 0},
         {
-            "ecommerce": {"procurement": ["get_sales_velocity", "propose_reorder"]},
+            "ecommerce": {"procurement": ["plan_reorder", "propose_reorder"]},
             "integration": {"channel_sync": ["plan_channel_sync", "push_channel_updates"]},
         },
         ["reorder proposed", "webshop:lock"],
