@@ -12,19 +12,20 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from langchain_core.messages import AIMessage, AnyMessage, HumanMessage, ToolMessage
+from langchain_core.messages import AIMessage, ToolMessage
 from langchain_core.messages.tool import tool_call
 from langchain_core.runnables import RunnableConfig
 from langchain_core.tools import BaseTool
-from langgraph.graph import END, START, StateGraph
+from langgraph.graph import START, StateGraph
 from langgraph.runtime import Runtime
 from langgraph.types import Command
 
 from graph.agent import SequentialToolNode, call_status, tool_error_message
-from graph.chat.citations import check_reply, passages_in
 from graph.chat.entities import is_no, is_plain_yes, starts_with_yes
+from graph.chat.guards import held_results, refusals
 from graph.chat.intents import CLARIFY_BELOW, INTENTS, IntentClassifier
-from graph.chat.memory import KEEP_TURNS, compact, text_of, trim
+from graph.chat.memory import KEEP_TURNS, compact, trim
+from graph.chat.messages import last_calls, last_user_text, reply, turn_results
 from graph.chat.model import plan_with_model, route_with_model, tools_for
 from graph.chat.offline import Calls, Say, plan_turn
 from graph.chat.state import (
@@ -33,7 +34,6 @@ from graph.chat.state import (
     ChatOutput,
     ChatRoute,
     ChatState,
-    Citation,
     Customer,
 )
 from graph.chat.writes import order_of, outcome, refusal, review_rules, statement
@@ -46,9 +46,6 @@ from graph.tools.knowledge import search_knowledge_base_tool
 from graph.toolset import ToolRegistry
 
 MAX_STEPS = 8
-IDENTIFY_FIRST = (
-    "Error: identify the customer first (find_user_id_by_email, or find_user_id_by_name_zip)"
-)
 RESULT_CHARS = 300
 CLARIFY = "I am not sure what you need: {options}? Or tell me in other words."
 CLARIFY_ANY = (
@@ -377,33 +374,6 @@ def rule_route(intent: str) -> ChatRoute:
     }
 
 
-def last_user_text(messages: list[AnyMessage]) -> str:
-    for message in reversed(messages):
-        if isinstance(message, HumanMessage):
-            return text_of(message)
-    return ""
-
-
-def turn_results(messages: list[AnyMessage]) -> list[ToolMessage]:
-    """The tool results since the user's latest message."""
-    found: list[ToolMessage] = []
-    for message in reversed(messages):
-        if isinstance(message, HumanMessage):
-            break
-        if isinstance(message, ToolMessage):
-            found.append(message)
-    return found[::-1]
-
-
-def last_calls(messages: list[AnyMessage]) -> list[Any]:
-    for message in reversed(messages):
-        if isinstance(message, AIMessage) and message.tool_calls:
-            return list(message.tool_calls)
-        if isinstance(message, HumanMessage):
-            break
-    return []
-
-
 def customer_of(user_id: str, details: dict[str, Any]) -> Customer:
     name = details.get("name") or {}
     return {
@@ -411,83 +381,3 @@ def customer_of(user_id: str, details: dict[str, Any]) -> Customer:
         "name": f"{name.get('first_name', '')} {name.get('last_name', '')}".strip() or user_id,
         "orders": [str(order) for order in details.get("orders", [])],
     }
-
-
-def refusals(answer: AIMessage, allowed: set[str], state: ChatState) -> list[ToolMessage]:
-    """Error results for calls that may not run: unparsable, not this specialist's, or
-    customer data asked for before the customer is identified. Any refusal answers every
-    call of the step (none of them runs), so the model sees one result per call."""
-    problems: dict[str, str] = {}
-    for bad in answer.invalid_tool_calls:
-        problems[bad.get("id") or ""] = f"Error: arguments are not valid JSON ({bad.get('error')})"
-    found = found_user_ids(turn_results(state["messages"]))
-    customer = state.get("customer")
-    for called in answer.tool_calls:
-        name, args = called["name"], called["args"]
-        if name not in allowed:
-            problems[called["id"] or ""] = f"Error: {name} is not available here"
-        elif (name == "get_order_details" and customer is None) or (
-            name == "get_user_details"
-            and args.get("user_id") not in {*found, *([customer["user_id"]] if customer else [])}
-        ):
-            problems[called["id"] or ""] = IDENTIFY_FIRST
-    if not problems:
-        return []
-    ids = [c["id"] or "" for c in answer.tool_calls] + [
-        b.get("id") or "" for b in answer.invalid_tool_calls
-    ]
-    return [
-        ToolMessage(
-            content=problems.get(call_id, "Error: not run, another call of this step was refused"),
-            tool_call_id=call_id,
-            status="error",
-        )
-        for call_id in ids
-    ]
-
-
-def found_user_ids(results: list[ToolMessage]) -> set[str]:
-    """User ids this turn's look-ups by email or by name and zip answered."""
-    return {
-        str(m.content)
-        for m in results
-        if m.name in {"find_user_id_by_email", "find_user_id_by_name_zip"}
-        and m.status != "error"
-        and not str(m.content).startswith("Error")
-    }
-
-
-def held_results(answer: AIMessage) -> list[ToolMessage]:
-    """Every call of a step with a write gets a result saying nothing ran yet."""
-    return [
-        ToolMessage(
-            content="Not run: the user is shown the exact change and must answer yes first.",
-            tool_call_id=c["id"] or "",
-            name=c["name"],
-        )
-        for c in answer.tool_calls
-    ]
-
-
-def reply(
-    state: ChatState,
-    answer: str | AIMessage,
-    *,
-    citations: list[Citation] | None = None,
-    **update: Any,
-) -> Command[Any]:
-    """End the turn with a reply whose citations are checked against this turn's passages."""
-    message = answer if isinstance(answer, AIMessage) else AIMessage(content=answer)
-    passages = passages_in(turn_results(state["messages"]))
-    found, uncited = check_reply(text_of(message), passages)
-    cited = citations if citations else found
-    message.response_metadata = {
-        **message.response_metadata,
-        "citations": cited,
-        "uncited_claims": uncited,
-    }
-    earlier = list(update.pop("messages", []))
-    return Command(
-        goto=END,
-        update={**update, "messages": [*earlier, message], "citations": cited, "uncited": uncited},
-    )
