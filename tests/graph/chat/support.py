@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Any, Literal
 
 from langchain_core.messages import AIMessage
 from langchain_core.runnables import RunnableConfig
@@ -16,6 +16,7 @@ from graph.models import Planner, PlaybookPlanner
 from runtime.resources import Resources
 
 ChatGraph = CompiledStateGraph[Any, Any, Any, Any]
+Durability = Literal["sync", "async", "exit"]
 
 
 def compile_chat(resources: Resources, planner: Planner | None = None) -> ChatGraph:
@@ -28,9 +29,17 @@ def compile_chat(resources: Resources, planner: Planner | None = None) -> ChatGr
 class Conversation:
     """One chat thread: send user messages or resume decisions, read the state back."""
 
-    def __init__(self, graph: ChatGraph, context: OpsContext, *, tenant_id: str = "default"):
+    def __init__(
+        self,
+        graph: ChatGraph,
+        context: OpsContext,
+        *,
+        tenant_id: str = "default",
+        durability: Durability = "sync",
+    ):
         self.graph = graph
         self.context = context
+        self.durability: Durability = durability
         self.thread_id = f"chat-test-{uuid.uuid4()}"
         self.config: RunnableConfig = {
             "configurable": {"thread_id": self.thread_id, "tenant_id": tenant_id}
@@ -42,13 +51,16 @@ class Conversation:
             {"messages": [{"role": "user", "content": text}]},
             self.config,
             context=self.context,
-            durability="sync",
+            durability=self.durability,
         )
         return await self.reply()
 
     async def resume(self, decision: Any) -> str:
         await self.graph.ainvoke(
-            Command(resume=decision), self.config, context=self.context, durability="sync"
+            Command(resume=decision),
+            self.config,
+            context=self.context,
+            durability=self.durability,
         )
         return await self.reply()
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from langchain_core.messages import AIMessage
 
 from connectors.orders import get_order
@@ -13,7 +14,7 @@ from graph.chat.graph import chat_registry
 from graph.context import OpsContext
 from hitl.policy import load_policy
 from runtime.resources import Resources
-from tests.graph.chat.support import Conversation, compile_chat
+from tests.graph.chat.support import Conversation, Durability, compile_chat
 
 APPROVALS = (
     "SELECT approval_id, event_id, tool_name, args, status, rules FROM approvals"
@@ -37,25 +38,35 @@ async def approvals_of(resources: Resources, thread_id: str) -> list[dict[str, A
         return list(await cursor.fetchall())
 
 
-async def confirmed_cancellation(chat: Conversation) -> None:
-    """Mei Ahmed's pending order #W2631563 (338.88, above the policy's 200), confirmed."""
-    await chat.say("email mei.ahmed5231@example.com")
-    stated = await chat.say("cancel order #W2631563, the customer changed their mind")
-    assert "338.88" in stated and "paypal_7160322" in stated
+ORDERS = {
+    "sync": ("#W2631563", "338.88 to paypal_7160322"),
+    "exit": ("#W5065081", "2502.04 to credit_card_3627996"),
+}
+"""Pending orders above the policy's 200, and the refund their cancellation makes."""
+EMAILS = {"#W2631563": "mei.ahmed5231@example.com", "#W5065081": "aarav.brown3708@example.com"}
+
+
+async def confirmed_cancellation(chat: Conversation, order: str, refund: str) -> None:
+    await chat.say(f"email {EMAILS[order]}")
+    stated = await chat.say(f"cancel order {order}, the customer changed their mind")
+    assert f"Refund: {refund}" in stated
     await chat.say("yes")
 
 
+@pytest.mark.parametrize("durability", ["sync", "exit"])
 async def test_a_large_cancellation_waits_for_a_reviewer_then_runs_on_accept(
-    resources: Resources,
+    resources: Resources, durability: Durability
 ) -> None:
-    chat = Conversation(compile_chat(resources), gated(resources))
+    """Mei Ahmed's order under `sync` (model runs), Aarav Brown's under `exit` (offline runs)."""
+    chat = Conversation(compile_chat(resources), gated(resources), durability=durability)
+    order, refund = ORDERS[durability]
 
-    await confirmed_cancellation(chat)
+    await confirmed_cancellation(chat, order, refund)
 
     (paused,) = await chat.interrupts()
     assert paused.value["action_request"] == {
         "action": "cancel_pending_order",
-        "args": {"order_id": "#W2631563", "reason": "no longer needed"},
+        "args": {"order_id": order, "reason": "no longer needed"},
     }
     (approval,) = await approvals_of(resources, chat.thread_id)
     assert approval["approval_id"] == paused.value["approval_id"]
@@ -64,12 +75,12 @@ async def test_a_large_cancellation_waits_for_a_reviewer_then_runs_on_accept(
     last = (await chat.values())["messages"][-1]
     assert isinstance(last, AIMessage) and "waiting for a reviewer" in str(last.content)
     assert [a["status"] for a in (await chat.values())["actions"]] == ["awaiting_approval"]
-    assert await order_status(resources, "#W2631563") == "pending"
+    assert await order_status(resources, order) == "pending"
 
     told = await chat.resume({"type": "accept", "args": None})
 
-    assert told == "Done: order #W2631563 is cancelled. Refunded: 338.88 to paypal_7160322."
-    assert await order_status(resources, "#W2631563") == "cancelled"
+    assert told == f"Done: order {order} is cancelled. Refunded: {refund}."
+    assert await order_status(resources, order) == "cancelled"
     assert await chat.interrupts() == []
 
 
