@@ -13,6 +13,7 @@ from typing import Literal
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, AnyMessage, HumanMessage, SystemMessage
 from langchain_core.tools import BaseTool
+from langgraph.constants import TAG_NOSTREAM
 from pydantic import BaseModel, Field
 
 from graph.chat.intents import INTENTS
@@ -68,7 +69,10 @@ def specialist_list() -> str:
 
 async def route_with_model(model: BaseChatModel, text: str, summary: str) -> tuple[ChatRoute, str]:
     """The model's route for `text`, and its clarifying question (maybe empty)."""
-    router = model.with_structured_output(RouteChoice, method="function_calling")
+    # Tagged `nostream`: the route is no part of the reply a `messages` stream shows.
+    router = model.with_structured_output(RouteChoice, method="function_calling").with_config(
+        tags=[TAG_NOSTREAM]
+    )
     prompt = ROUTER_PROMPT.format(specialists=specialist_list())
     context = f"Earlier in this conversation:\n{summary}\n\n" if summary else ""
     choice = await router.ainvoke([SystemMessage(prompt), HumanMessage(context + text)])
