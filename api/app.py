@@ -7,9 +7,10 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 
 import procrastinate
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
 from api import approvals, chat, events, health, inbox, kb, keys, langgraph
+from api.deps import storable_params
 from api.errors import complete_contract, install_error_handlers
 from api.limits import BodyLimit
 from api.webhooks import router as webhooks
@@ -50,7 +51,12 @@ def create_app(
             gc.freeze()
             yield
 
-    app = FastAPI(title="opsgraph", version="0.1.0", lifespan=lifespan)
+    app = FastAPI(
+        title="opsgraph",
+        version="0.1.0",
+        lifespan=lifespan,
+        dependencies=[Depends(storable_params)],
+    )
     app.state.webhooks = WebhookConfig.from_settings(settings)
     app.state.tools = tools if tools is not None else ToolRegistry()
     app.add_middleware(BodyLimit, max_body_bytes=settings.max_body_bytes)

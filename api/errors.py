@@ -26,7 +26,7 @@ from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException
 
 from api.auth import current_key
-from api.deps import get_resources
+from api.deps import declared_params, get_resources
 from api.limits import LIMIT_EXTENSION, JsonBody
 
 logger = logging.getLogger(__name__)
@@ -155,7 +155,7 @@ def derived_statuses(route: RouteContext) -> set[int]:
         codes |= {401, 403}
     if route.body_field is not None or any(isinstance(call, JsonBody) for call in found):
         codes |= {413, 422}
-    if route.dependant.path_params or route.dependant.query_params:
+    if any(declared_params(route.dependant)):
         codes.add(422)
     if get_resources in found:
         codes.add(503)

@@ -125,3 +125,14 @@ def test_keyed_and_body_routes_document_what_they_answer() -> None:
         found["POST /approvals/{approval_id}/decision"]["responses"]
     )
     assert "401" not in found["GET /healthz"]["responses"]
+
+
+async def test_a_nul_in_a_path_or_query_value_is_422_not_a_database_error(
+    client: httpx.AsyncClient, reviewer_headers: dict[str, str]
+) -> None:
+    answer = await client.get("/approvals/a%00b", headers=reviewer_headers)
+    assert answer.status_code == 422, answer.text
+    assert answer.json()["errors"][0]["loc"] == ["path", "approval_id"]
+    assert "NUL" in answer.json()["detail"]
+    undeclared = await client.get("/approvals?junk=%00", headers=reviewer_headers)
+    assert undeclared.status_code == 200
