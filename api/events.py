@@ -10,13 +10,14 @@ from typing import Annotated, Any
 import psycopg
 from fastapi import APIRouter, Depends, HTTPException, Query, status
 from psycopg_pool import PoolTimeout
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from api.deps import AdminKey, OperatorKey, ReaderKey, ResourcesDep
 from api.errors import error_responses
 from api.limits import JsonBody
+from graph.routing import REGISTRY, known_event_types
 from runtime.events import (
-    CANONICAL_EVENT_TYPES,
+    EVENT_TYPE_PATTERN,
     CanonicalEvent,
     EventStatus,
     StoredEvent,
@@ -64,7 +65,17 @@ class EventView(BaseModel):
         return cls.model_validate(event.model_dump())
 
 
-EventBody = Annotated[CanonicalEvent, Depends(JsonBody(CanonicalEvent))]
+class AcceptedEvent(CanonicalEvent):
+    """A canonical event whose type the event registry accepts (listed in the schema)."""
+
+    type: str = Field(
+        pattern=EVENT_TYPE_PATTERN,
+        examples=["order.created"],
+        json_schema_extra={"enum": [*known_event_types()]},
+    )
+
+
+EventBody = Annotated[AcceptedEvent, Depends(JsonBody(AcceptedEvent))]
 
 
 @router.post("", status_code=status.HTTP_202_ACCEPTED, response_model=EventAccepted)
@@ -75,29 +86,32 @@ async def create_event(key: OperatorKey, body: EventBody, resources: ResourcesDe
     characters, lone surrogates, NaN, integers beyond 64 bits, times before 2000 or more
     than a day ahead) are refused with 422.
     """
-    if body.type not in CANONICAL_EVENT_TYPES:
+    if not REGISTRY.accepts(body.type):
         raise HTTPException(
             status.HTTP_422_UNPROCESSABLE_CONTENT,
-            detail=f"unknown event type {body.type!r}; known types: "
-            f"{sorted(CANONICAL_EVENT_TYPES)}",
+            detail=f"unknown event type {body.type!r}; known types: {known_event_types()}",
         )
     event_id = uuid.uuid4()
+    # A type the registry ignores as a whole is kept, and runs nothing.
+    runs = body.type not in REGISTRY.ignored
     try:
         async with resources.pool.connection(timeout=5) as conn, conn.transaction():
-            job_id = await defer_process_event(
-                resources.queue,
-                conn,
-                tenant_id=key.tenant_id,
-                event_id=event_id,
-                entity=body.entity,
-            )
+            job_id = None
+            if runs:
+                job_id = await defer_process_event(
+                    resources.queue,
+                    conn,
+                    tenant_id=key.tenant_id,
+                    event_id=event_id,
+                    entity=body.entity,
+                )
             await insert_event(
                 conn,
                 tenant_id=key.tenant_id,
                 source=API_SOURCE,
                 event=body,
                 event_id=event_id,
-                status=EventStatus.QUEUED,
+                status=EventStatus.QUEUED if runs else EventStatus.IGNORED,
                 job_id=job_id,
                 requested_by=key.key_id,
             )
@@ -108,7 +122,9 @@ async def create_event(key: OperatorKey, body: EventBody, resources: ResourcesDe
             detail="event store unavailable; nothing was stored, retry later",
             headers={"Retry-After": "5"},
         ) from exc
-    return EventAccepted(event_id=event_id, status=EventStatus.QUEUED)
+    return EventAccepted(
+        event_id=event_id, status=EventStatus.QUEUED if runs else EventStatus.IGNORED
+    )
 
 
 @router.get("", response_model=list[EventView])

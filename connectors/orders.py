@@ -10,6 +10,7 @@ from psycopg import AsyncConnection
 from psycopg.rows import DictRow
 from psycopg.types.json import Json
 
+from connectors.order_states import order_state
 from runtime.order_lines import whole_quantity
 
 Conn = AsyncConnection[DictRow]
@@ -121,6 +122,8 @@ async def upsert_order_from_event(
     )
     doc = order_doc(payload, existing)
     status = {"order.cancelled": "cancelled", "order.fulfilled": "delivered"}.get(event_type)
+    if event_type == "order.updated" and order_state(payload) == "cancelled":
+        status = "cancelled"
     if status:
         doc["status"] = status
     await save_order(conn, tenant_id=tenant_id, order=doc)

@@ -31,6 +31,7 @@ SALEOR_LEGACY_TYPES: dict[str, frozenset[str]] = {
     "product": frozenset({"Product"}),
     "variant": frozenset({"Stock", "ProductVariant"}),
     "customer": frozenset({"User", "Customer"}),
+    "fulfillment": frozenset({"Fulfillment"}),
 }
 SALEOR_EVENT_RECORD = {
     "invoice_requested": "invoice",
@@ -44,10 +45,15 @@ FULFILLED_ORDER_STATES = frozenset(
     {"fulfilled", "partially_fulfilled", "returned", "partially_returned"}
 )
 SALEOR_PAID_EVENTS = frozenset({"order_paid", "order_fully_paid"})
+# Events that move an order on towards shipping: none of them fits a cancelled order.
+SHIPPING_EVENTS = frozenset(
+    {"order_created", "order_fulfilled", "fulfillment_created", *SALEOR_PAID_EVENTS}
+)
 SALEOR_UNPAID_CHARGE = frozenset({"none", "partial"})
 
 SHOPIFY_TOPIC_KIND = {
     "orders": "order",
+    "fulfillments": "fulfillment",
     "refunds": "refund",
     "inventory_levels": "inventory level",
     "products": "product",
@@ -79,7 +85,7 @@ def check_saleor_claim(event_name: str, document: Any, item: dict[str, Any]) -> 
         allowed = SALEOR_LEGACY_TYPES.get(record, frozenset())
         if declared is not None and declared not in allowed:
             raise ClaimRefused(f"the signed body holds a {declared}; {event_name} never sends one")
-    if event_name.startswith("order_"):
+    if event_name.startswith("order_") or event_name == "fulfillment_created":
         _check_saleor_order(event_name, item)
 
 
@@ -94,9 +100,7 @@ def _check_saleor_order(event_name: str, order: dict[str, Any]) -> None:
         if status != CANCELED:
             raise ClaimRefused(f"the order's status is {status}, not canceled")
         return
-    if event_name in ("order_created", "order_fulfilled", *SALEOR_PAID_EVENTS) and (
-        status in TERMINAL_ORDER_STATES
-    ):
+    if event_name in SHIPPING_EVENTS and status in TERMINAL_ORDER_STATES:
         raise ClaimRefused(f"the order's status is {status}; it cannot be {event_name}")
     if event_name == "order_fulfilled" and status not in (None, *FULFILLED_ORDER_STATES):
         raise ClaimRefused(f"the order's status is {status}, not fulfilled")
@@ -110,6 +114,8 @@ def shopify_body_kind(item: dict[str, Any]) -> str | None:
     """What record a Shopify body is, from the fields only that record has."""
     if "refund_line_items" in item:
         return "refund"
+    if "order_id" in item and ({"tracking_numbers", "tracking_number", "line_items"} & set(item)):
+        return "fulfillment"
     if "line_items" in item:
         return "order"
     if "inventory_item_id" in item and "location_id" in item:
@@ -125,6 +131,8 @@ def check_shopify_claim(topic: str, item: dict[str, Any]) -> None:
     actual = shopify_body_kind(item)
     if expected != actual and not (expected == "customer" and actual is None):
         raise ClaimRefused(f"the signed body is {_a(actual)}, but {topic} sends {_a(expected)}")
+    if expected == "fulfillment" and _state(first(item, "status")) == CANCELED:
+        raise ClaimRefused(f"the signed body shows a cancelled fulfilment; it cannot be {topic}")
     if expected != "order":
         return
     cancelled = first(item, "cancelled_at") is not None

@@ -95,6 +95,49 @@ def order_lines(item: dict[str, Any], limits: LineLimits | None = None) -> list[
     ]
 
 
+def order_status(item: dict[str, Any]) -> str | None:
+    """The order's own status (Saleor's `status`); Shopify has none, so a cancellation or
+    its fulfilment status stands in."""
+    if first(item, "cancelled_at") is not None:
+        return "cancelled"
+    status = first(item, "status", "fulfillment_status")
+    return str(status).lower() if isinstance(status, str) else None
+
+
+def payment_status(item: dict[str, Any]) -> str | None:
+    status = first(item, "chargeStatus", "charge_status", "paymentStatus", "financial_status")
+    return str(status).lower() if isinstance(status, str) else None
+
+
+def is_paid(item: dict[str, Any]) -> bool | None:
+    """Saleor's `isPaid`, or a payment status that means paid in full."""
+    paid = item.get("isPaid", item.get("is_paid"))
+    if isinstance(paid, bool):
+        return paid
+    status = payment_status(item)
+    if status is None:
+        return None
+    return status in ("paid", "full", "fully_charged", "overcharged")
+
+
+def tracking_numbers(item: dict[str, Any]) -> list[str] | None:
+    """Tracking numbers of the order's fulfilments (Saleor `trackingNumber`, Shopify
+    `tracking_numbers` / `tracking_number`), or of a fulfilment itself."""
+    found: list[str] = []
+    fulfilments = item.get("fulfillments")
+    records = (
+        [f for f in fulfilments if isinstance(f, dict)] if isinstance(fulfilments, list) else []
+    )
+    for record in [item, *records]:
+        numbers = record.get("tracking_numbers")
+        if isinstance(numbers, list):
+            found += [str(n) for n in numbers if isinstance(n, str | int) and str(n)]
+        single = first(record, "trackingNumber", "tracking_number")
+        if isinstance(single, str | int) and str(single) not in found:
+            found.append(str(single))
+    return found or None
+
+
 def order_fields(item: dict[str, Any]) -> dict[str, Any]:
     total = first(item, "total", "total_price", "total_gross_amount", "totalPrice")
     customer = item.get("customer") or item.get("user") or {}
@@ -126,7 +169,23 @@ def order_fields(item: dict[str, Any]) -> dict[str, Any]:
             ),
             "payment_method": gateways[0] if gateways else None,
             "note": first(item, "note", "customerNote", "customer_note"),
+            "status": order_status(item),
+            "paid": is_paid(item),
+            "payment_status": payment_status(item),
+            "tracking": tracking_numbers(item),
             "lines": order_lines(item),
+        }
+    )
+
+
+def fulfilment_fields(item: dict[str, Any]) -> dict[str, Any]:
+    """A Shopify fulfilment: the order it ships, its status and tracking numbers."""
+    return compact(
+        {
+            "order_id": str(first(item, "order_id") or ""),
+            "fulfilment_id": first(item, "id"),
+            "status": str(item["status"]).lower() if isinstance(item.get("status"), str) else None,
+            "tracking": tracking_numbers(item),
         }
     )
 
@@ -164,18 +223,72 @@ def customer_fields(item: dict[str, Any]) -> dict[str, Any]:
     )
 
 
+def cents_to_amount(cents: Any) -> float | None:
+    if isinstance(cents, bool) or not isinstance(cents, int | float | str):
+        return None
+    try:
+        return round(int(cents) / 100, 2)
+    except ValueError:
+        return None
+
+
+def stripe_id(value: Any) -> str | None:
+    """A Stripe reference, whether sent as an id or expanded into its object."""
+    if isinstance(value, dict):
+        value = value.get("id")
+    return str(value) if isinstance(value, str) and value else None
+
+
+def stripe_order_id(item: dict[str, Any]) -> str | None:
+    """The store order a Stripe object belongs to: `metadata.order_id` on it, or on the
+    charge it names when the charge is expanded."""
+    for record in (item, item.get("charge")):
+        metadata = record.get("metadata") if isinstance(record, dict) else None
+        if isinstance(metadata, dict):
+            order_id = first(metadata, "order_id", "orderId")
+            if isinstance(order_id, str | int):
+                return str(order_id)
+    return None
+
+
 def stripe_fields(item: dict[str, Any]) -> dict[str, Any]:
     cents = first(item, "amount_due", "amount_refunded", "amount")
     return compact(
         {
             "id": item.get("id"),
-            "customer": item.get("customer"),
-            "amount": None if cents is None else round(int(cents) / 100, 2),
+            "customer": stripe_id(item.get("customer")),
+            "amount": cents_to_amount(cents),
             "currency": str(item["currency"]).upper() if item.get("currency") else None,
             "status": item.get("status"),
             "attempt_count": item.get("attempt_count"),
-            "charge": item.get("charge"),
+            "charge": stripe_id(item.get("charge")),
             "reason": item.get("reason"),
+            "order_id": stripe_order_id(item),
+        }
+    )
+
+
+def stripe_subscription_fields(item: dict[str, Any]) -> dict[str, Any]:
+    """A Stripe subscription: its customer, plan (the first item's price), status, price,
+    when the current period ends and whether it cancels then."""
+    items = item.get("items")
+    data = items.get("data") if isinstance(items, dict) else None
+    line = data[0] if isinstance(data, list) and data and isinstance(data[0], dict) else {}
+    price = line.get("price") if isinstance(line.get("price"), dict) else item.get("plan")
+    price = price if isinstance(price, dict) else {}
+    period_end = parse_time(first(item, "current_period_end") or first(line, "current_period_end"))
+    return compact(
+        {
+            "id": item.get("id"),
+            "customer": stripe_id(item.get("customer")),
+            "status": item.get("status"),
+            "plan": first(price, "nickname", "lookup_key", "id"),
+            "amount": cents_to_amount(first(price, "unit_amount", "amount")),
+            "currency": str(price["currency"]).upper() if price.get("currency") else None,
+            "period_end": period_end.isoformat() if period_end else None,
+            "cancel_at_period_end": item.get("cancel_at_period_end")
+            if isinstance(item.get("cancel_at_period_end"), bool)
+            else None,
         }
     )
 

@@ -7,10 +7,10 @@ from typing import Any
 
 from langchain_core.messages import ToolMessage
 
+from connectors.order_states import order_state
 from graph.specialists.base import PlaybookStep, Specialist, call, is_error, last_result
 from graph.state import EventData
 from graph.tools.billing import draft_invoice_tool, issue_invoice_tool, void_invoice_tool
-from graph.variants import order_state
 
 PROMPT = (
     "You invoice orders. For a paid order call draft_invoice with its lines, then "

@@ -8,6 +8,7 @@ from typing import Any
 
 from langchain_core.messages import ToolMessage
 
+from connectors.order_states import order_state
 from graph.specialists.base import PlaybookStep, Specialist, call, is_error, last_result
 from graph.specialists.order_problems import ORDER_PROBLEM_TOOLS, stock_problem
 from graph.specialists.order_problems import PROMPT as PROBLEM_PROMPT
@@ -19,7 +20,6 @@ from graph.tools.ecommerce import (
     send_order_confirmation_tool,
 )
 from graph.tools.orders import get_fulfilment_status_tool, send_order_notice_tool
-from graph.variants import order_state
 
 PROMPT = (
     "You fulfil orders. For a new order: reserve_stock; if everything is reserved, "

@@ -7,6 +7,7 @@ from typing import Any
 
 import httpx
 
+from graph.routing import known_event_types
 from runtime.apikeys import Role
 from runtime.resources import Resources
 from tests.support import drain_queue, make_key
@@ -112,6 +113,25 @@ async def test_unknown_type_is_refused_with_the_known_types(
     assert answer.status_code == 422
     assert "order.teleported" in answer.json()["detail"]
     assert "order.created" in answer.json()["detail"]
+
+
+async def test_the_accepted_types_are_the_event_registrys(
+    client: httpx.AsyncClient, operator_headers: dict[str, str]
+) -> None:
+    schema = (await client.get("/openapi.json")).json()
+    listed = schema["components"]["schemas"]["AcceptedEvent"]["properties"]["type"]["enum"]
+    assert listed == known_event_types()
+
+    answer = await client.post(
+        "/events",
+        json={
+            "type": "customer.updated",
+            "entity": "customer:c1",
+            "payload": {"customer_id": "c1"},
+        },
+        headers=operator_headers,
+    )
+    assert answer.status_code == 202
 
 
 async def test_malformed_body_is_422_and_stores_nothing(
