@@ -160,3 +160,21 @@ async def test_the_conversation_keeps_tool_calls_paired_with_results(
     calls = [c["id"] for m in values["messages"] if isinstance(m, AIMessage) for c in m.tool_calls]
     results = [m.tool_call_id for m in values["messages"] if isinstance(m, ToolMessage)]
     assert calls == results
+
+
+async def test_the_run_acts_for_the_tenant_its_config_names(resources: Resources) -> None:
+    """The tenant comes from the run's configurable (the server sets it from the key): the
+    default tenant's customers do not exist for another tenant's chat."""
+    async with resources.pool.connection() as conn:
+        await conn.execute(
+            "INSERT INTO tenants (tenant_id, name) VALUES ('chat-other', 'Other shop')"
+            " ON CONFLICT DO NOTHING"
+        )
+    chat = Conversation(compile_chat(resources), gated(resources), tenant_id="chat-other")
+
+    answered = await chat.say("email james.li4495@example.com")
+
+    assert "could not find that customer" in answered
+    values = await chat.values()
+    assert values["event"]["tenant_id"] == "chat-other"
+    assert values.get("customer") is None
