@@ -22,6 +22,7 @@ from psycopg import AsyncConnection
 from psycopg.rows import DictRow
 
 from rag.embedders import Embedder, make_embedder
+from rag.fulltext import as_tsquery, text_candidates
 from rag.index import check_embedder, index_info, vector_literal
 from runtime.database import Pool
 
@@ -32,26 +33,6 @@ DEFAULT_EF_SEARCH = 100
 MAX_EF_SEARCH = 1_000
 EXACT_SCAN_MAX = 5_000
 """Scopes up to this many chunks are searched exactly: cheaper than a widened HNSW scan."""
-
-# websearch_to_tsquery ANDs the words; a question rarely repeats every word of the passage
-# that answers it, so plain word lists are ORed (ranking still prefers passages with more of
-# them). Queries with phrases or exclusions ("..." or -word) keep the operator's meaning.
-TSQUERY = """
-WITH typed AS (SELECT websearch_to_tsquery('english', %(query)s) AS strict)
-SELECT CASE WHEN strict::text ~ '[!<]' OR strict::text = '' THEN strict
-            ELSE replace(strict::text, ' & ', ' | ')::tsquery END AS query
-  FROM typed
-"""
-
-TEXT_CANDIDATES = """
-SELECT chunk_id, ts_rank(search_text, %(tsquery)s::tsquery) AS rank
-  FROM kb_chunks
- WHERE tenant_id = %(tenant_id)s
-   AND (%(collection)s::text IS NULL OR collection = %(collection)s)
-   AND search_text @@ %(tsquery)s::tsquery
- ORDER BY rank DESC, chunk_id
- LIMIT %(limit)s
-"""
 
 SCOPE_SIZE = """
 SELECT coalesce(sum(chunk_count) FILTER (
@@ -175,15 +156,17 @@ async def search_on(
     if not 1 <= k <= 100:
         raise SearchError("k must be between 1 and 100")
     wanted = max(3 * k, 30)
-    cursor = await conn.execute(TSQUERY, {"query": query})
-    row = await cursor.fetchone()
-    tsquery = str(row["query"]) if row else ""
+    tsquery = await as_tsquery(conn, query)
     text_ranked: list[tuple[int, float]] = []
     vector_ranked: list[tuple[int, float]] = []
     scope = {"tenant_id": tenant_id, "collection": collection}
+    cursor = await conn.execute(SCOPE_SIZE, scope)
+    sizes = await cursor.fetchone()
+    scoped, total = (int(sizes["scoped"]), int(sizes["total"])) if sizes else (0, 0)
+    if scoped == 0:
+        return []
     if mode in ("hybrid", "text") and tsquery:
-        cursor = await conn.execute(TEXT_CANDIDATES, {**scope, "tsquery": tsquery, "limit": wanted})
-        text_ranked = [(r["chunk_id"], float(r["rank"])) for r in await cursor.fetchall()]
+        text_ranked = await text_candidates(conn, scope, tsquery, wanted, total)
     if mode in ("hybrid", "vector"):
         info = await index_info(conn)
         if info is not None:
@@ -192,7 +175,7 @@ async def search_on(
             check_embedder(info, embedder)
             vector = await asyncio.to_thread(embedder.embed_query, query)
             vector_ranked = await vector_candidates(
-                conn, scope, vector_literal(vector), wanted, ef_search
+                conn, scope, vector_literal(vector), wanted, ef_search, (scoped, total)
             )
     scored = fuse(mode, text_ranked, vector_ranked)[:k]
     if not scored:
@@ -234,13 +217,11 @@ async def vector_candidates(
     vector: str,
     wanted: int,
     ef_search: int,
+    sizes: tuple[int, int],
 ) -> list[tuple[int, float]]:
-    """The `wanted` nearest chunks in scope (or all of them, if fewer)."""
-    cursor = await conn.execute(SCOPE_SIZE, scope)
-    sizes = await cursor.fetchone()
-    scoped, total = (int(sizes["scoped"]), int(sizes["total"])) if sizes else (0, 0)
-    if scoped == 0:
-        return []
+    """The `wanted` nearest chunks in scope (or all of them, if fewer); `sizes`: chunks in
+    scope and in all."""
+    scoped, total = sizes
     params = {**scope, "vector": vector, "limit": wanted}
     expected = min(wanted, scoped)
     # The filter keeps about scoped/total of what the index returns: widen the scan to match.

@@ -1,0 +1,95 @@
+"""The full-text side of search: the query as a tsquery, and ranked candidates.
+
+websearch_to_tsquery ANDs the words; a question rarely repeats every word of the passage
+that answers it, so a plain word list is ORed (ts_rank still prefers passages with more of
+them). Queries with phrases or exclusions ("..." or -word) keep the operator's meaning.
+
+Ranking reads the tsvector of every matching row, so an OR of common words costs a pass over
+much of a large table. From `PRUNE_FROM_CHUNKS` chunks on, words found in more than
+`COMMON_SHARE` of the rows (PostgreSQL's own statistics for the column, `pg_stats`) are left
+out of the candidate query, as a document-frequency stopword list would; the rarest two stay
+if every word is common. Snippets still mark every word of the query.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from psycopg import AsyncConnection
+from psycopg.rows import DictRow
+
+PRUNE_FROM_CHUNKS = 20_000
+COMMON_SHARE = 0.05
+KEEP_RAREST = 2
+LEXEME = re.compile(r"'((?:[^']|'')+)'")
+
+TSQUERY = """
+WITH typed AS (SELECT websearch_to_tsquery('english', %(query)s) AS strict)
+SELECT CASE WHEN strict::text ~ '[!<]' OR strict::text = '' THEN strict
+            ELSE replace(strict::text, ' & ', ' | ')::tsquery END AS query
+  FROM typed
+"""
+
+TEXT_CANDIDATES = """
+SELECT chunk_id, ts_rank(search_text, %(tsquery)s::tsquery) AS rank
+  FROM kb_chunks
+ WHERE tenant_id = %(tenant_id)s
+   AND (%(collection)s::text IS NULL OR collection = %(collection)s)
+   AND search_text @@ %(tsquery)s::tsquery
+ ORDER BY rank DESC, chunk_id
+ LIMIT %(limit)s
+"""
+
+LEXEME_FREQUENCIES = """
+SELECT most_common_elems::text::text[] AS lexemes, most_common_elem_freqs AS freqs
+  FROM pg_stats
+ WHERE schemaname = current_schema() AND tablename = 'kb_chunks' AND attname = 'search_text'
+"""
+
+
+async def as_tsquery(conn: AsyncConnection[DictRow], query: str) -> str:
+    """The query as tsquery text ('' when it has no words that count)."""
+    cursor = await conn.execute(TSQUERY, {"query": query})
+    row = await cursor.fetchone()
+    return str(row["query"]) if row else ""
+
+
+async def text_candidates(
+    conn: AsyncConnection[DictRow],
+    scope: dict[str, Any],
+    tsquery: str,
+    wanted: int,
+    total_chunks: int,
+) -> list[tuple[int, float]]:
+    """(chunk id, ts_rank), best first."""
+    if total_chunks >= PRUNE_FROM_CHUNKS:
+        tsquery = without_common_words(tsquery, await lexeme_frequencies(conn))
+    cursor = await conn.execute(TEXT_CANDIDATES, {**scope, "tsquery": tsquery, "limit": wanted})
+    return [(r["chunk_id"], float(r["rank"])) for r in await cursor.fetchall()]
+
+
+async def lexeme_frequencies(conn: AsyncConnection[DictRow]) -> dict[str, float]:
+    """Share of rows holding each frequent lexeme, from the last ANALYZE (empty before)."""
+    cursor = await conn.execute(LEXEME_FREQUENCIES)
+    row = await cursor.fetchone()
+    if row is None or not row["lexemes"]:
+        return {}
+    return dict(zip(row["lexemes"], row["freqs"], strict=False))
+
+
+def without_common_words(tsquery: str, frequencies: dict[str, float]) -> str:
+    """An OR of lexemes minus the common ones (other queries are left as they are)."""
+    if not frequencies or any(op in tsquery for op in ("&", "!", "<")):
+        return tsquery
+    lexemes = list(dict.fromkeys(LEXEME.findall(tsquery)))
+    if len(lexemes) <= KEEP_RAREST:
+        return tsquery
+
+    def share(lexeme: str) -> float:
+        return frequencies.get(lexeme.replace("''", "'"), 0.0)
+
+    kept = [lexeme for lexeme in lexemes if share(lexeme) <= COMMON_SHARE]
+    if not kept:
+        kept = sorted(lexemes, key=share)[:KEEP_RAREST]
+    return " | ".join(f"'{lexeme}'" for lexeme in kept)

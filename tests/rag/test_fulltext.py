@@ -1,0 +1,59 @@
+"""Full-text candidates: OR of the words, and common words left out on big tables."""
+
+from __future__ import annotations
+
+import pytest
+
+from rag import fulltext
+from rag.embedders import HashingEmbedder
+from rag.fulltext import as_tsquery, without_common_words
+from rag.ingest import SourceFile, ingest_files
+from rag.search import search
+from runtime.database import Pool
+from tests.rag.support import add_tenant
+
+
+def test_common_words_are_left_out_of_an_or_query() -> None:
+    shares = {"order": 0.3, "ship": 0.2, "damag": 0.01}
+    assert without_common_words("'order' | 'ship' | 'damag' | 'photo'", shares) == (
+        "'damag' | 'photo'"
+    )
+    assert without_common_words("'order' | 'ship' | 'custom'", {**shares, "custom": 0.1}) == (
+        "'custom' | 'ship'"
+    )
+    for kept in ("'order' & 'ship' & 'x'", "'order' <-> 'ship' | 'x'", "'order' | 'ship'"):
+        assert without_common_words(kept, shares) == kept
+    assert without_common_words("'order' | 'ship' | 'x'", {}) == "'order' | 'ship' | 'x'"
+
+
+async def test_questions_become_or_queries_and_phrases_stay(pool: Pool) -> None:
+    async with pool.connection() as conn:
+        assert await as_tsquery(conn, "Can I return a damaged item?") == (
+            "'return' | 'damag' | 'item'"
+        )
+        assert await as_tsquery(conn, '"damaged item" -glass') == ("'damag' <-> 'item' & !'glass'")
+        assert await as_tsquery(conn, "the and of") == ""
+
+
+async def test_on_a_big_table_a_common_word_no_longer_drags_in_every_chunk(
+    pool: Pool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tenant = "kb-fulltext"
+    await add_tenant(pool, tenant)
+    files = [
+        SourceFile(f"note-{n}.md", f"# Note {n}\n\nEvery order note {n} mentions order.".encode())
+        for n in range(60)
+    ]
+    files.append(SourceFile("rare.md", b"# Rare\n\nA rare zeppelin order."))
+    await ingest_files(pool, tenant, files, embedder=HashingEmbedder())
+    async with pool.connection() as conn:
+        await conn.execute("ANALYZE kb_chunks")
+
+    before = await search(pool, tenant, "order note zeppelin", k=50, mode="text")
+    monkeypatch.setattr(fulltext, "PRUNE_FROM_CHUNKS", 1)
+    after = await search(pool, tenant, "order note zeppelin", k=50, mode="text")
+
+    # Ranked over every chunk, the common words bury the one passage with the rare word.
+    assert len(before) == 50 and "rare.md" not in {hit.source for hit in before}
+    assert [hit.source for hit in after] == ["rare.md"]
+    assert "«order»" in after[0].snippet  # snippets still mark every word
