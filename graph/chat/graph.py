@@ -47,6 +47,7 @@ from graph.toolset import ToolRegistry
 
 MAX_STEPS = 8
 RESULT_CHARS = 300
+NOTHING_PENDING = "Nothing is waiting for a yes: no change was stated in this conversation."
 CLARIFY = "I am not sure what you need: {options}? Or tell me in other words."
 CLARIFY_ANY = (
     "Is this about an order (its status, cancelling it, returning items), a customer, or a "
@@ -129,6 +130,8 @@ def build_chat_graph(
                     route=rule_route("confirm_unclear"),
                 )
             update["pending"] = None
+        elif is_plain_yes(text):
+            return reply(state, NOTHING_PENDING, route=rule_route("confirm_nothing"))
         deferred = state.get("deferred")
         if model is not None:
             chosen, question = await route_with_model(model, text, state.get("summary", ""))

@@ -83,28 +83,29 @@ def plan_turn(state: ChatState, intent: str, request: str, results: Sequence[Too
 def identify(
     customer: Customer | None, request: str, results: Sequence[ToolMessage]
 ) -> Step | None:
-    """Look the customer up when the request names them (and they are not known yet)."""
+    """Look the customer up whenever the request names one (a thread may move on to
+    another customer); their details are read unless they are the one already known."""
     email, named = email_in(request), name_zip_in(request)
     found = last_result(results, "find_user_id_by_email")
     if found is None:
         found = last_result(results, "find_user_id_by_name_zip")
     if found is None:
-        if customer is not None or not (email or named):
-            return None
         if email:
             return call("find_user_id_by_email", email=email)
-        assert named is not None
-        return call(
-            "find_user_id_by_name_zip",
-            first_name=named.first_name,
-            last_name=named.last_name,
-            zip=named.zip,
-        )
+        if named:
+            return call(
+                "find_user_id_by_name_zip",
+                first_name=named.first_name,
+                last_name=named.last_name,
+                zip=named.zip,
+            )
+        return None
     if is_error(found):
         return Say(
             f"I could not find that customer ({found}). Please check the details. {IDENTIFY}"
         )
-    if last_result(results, "get_user_details") is None:
+    known = customer is not None and customer["user_id"] == str(found)
+    if not known and last_result(results, "get_user_details") is None:
         return call("get_user_details", user_id=str(found))
     return None
 

@@ -178,3 +178,25 @@ async def test_the_run_acts_for_the_tenant_its_config_names(resources: Resources
     values = await chat.values()
     assert values["event"]["tenant_id"] == "chat-other"
     assert values.get("customer") is None
+
+
+async def test_a_yes_with_nothing_stated_does_nothing(resources: Resources) -> None:
+    chat = Conversation(compile_chat(resources), gated(resources))
+    await chat.say("I'm James Li, zip 10083")
+
+    answered = await chat.say("yes")
+
+    assert answered.startswith("Nothing is waiting for a yes")
+    assert [a["tool"] for a in (await chat.values())["actions"]] == []
+
+
+async def test_the_conversation_can_move_on_to_another_customer(resources: Resources) -> None:
+    chat = Conversation(compile_chat(resources), gated(resources))
+    await chat.say("I'm James Li, zip 10083")
+
+    switched = await chat.say("now the customer with email yusuf.rossi7301@example.com")
+
+    assert "Yusuf Rossi" in switched
+    assert (await chat.values())["customer"]["user_id"] == "yusuf_rossi_9620"
+    refused = await chat.say("where is order #W2611340?")  # James Li's, not Yusuf Rossi's
+    assert "not one of Yusuf Rossi's orders" in refused
