@@ -39,7 +39,13 @@ def routing(event_type: str, payload: dict[str, Any]) -> dict[str, Any]:
 def event_case(
     case_id: str, event: dict[str, Any], expect: dict[str, Any], **extra: Any
 ) -> dict[str, Any]:
-    return {"id": case_id, "kind": "event", "deliveries": [{"event": event}], "expect": expect, **extra}
+    return {
+        "id": case_id,
+        "kind": "event",
+        "deliveries": [{"event": event}],
+        "expect": expect,
+        **extra,
+    }
 
 
 def sample_cases() -> list[dict[str, Any]]:
@@ -94,7 +100,9 @@ def new_order(order_id: str, total: float, **extra: Any) -> dict[str, Any]:
         "currency": "USD",
         "customer": {"id": "guest"},
         "email": f"{order_id.lower()}@example.com",
-        "lines": [{"sku": "1421289881", "name": "Mechanical Keyboard", "quantity": 1, "unit_price": total}],
+        "lines": [
+            {"sku": "1421289881", "name": "Mechanical Keyboard", "quantity": 1, "unit_price": total}
+        ],
         **extra,
     }
 
@@ -180,12 +188,18 @@ def delivery_cases() -> list[dict[str, Any]]:
                 "tags": ["duplicate", "webhook"],
             }
         )
-    lead = {"type": "lead.created", "data": {"id": "L-dup1", "email": "dup@acme.example", "company": "Acme"}}
+    lead = {
+        "type": "lead.created",
+        "data": {"id": "L-dup1", "email": "dup@acme.example", "company": "Acme"},
+    }
     cases.append(
         {
             "id": "duplicate-standard-webhook-id",
             "kind": "event",
-            "deliveries": [{"webhook": {"source": "standard", "webhook_id": "msg_dup1", "body": lead}}] * 2,
+            "deliveries": [
+                {"webhook": {"source": "standard", "webhook_id": "msg_dup1", "body": lead}}
+            ]
+            * 2,
             "primary": 0,
             "expect": {
                 "domains": ["crm"],
@@ -196,7 +210,12 @@ def delivery_cases() -> list[dict[str, Any]]:
     )
     for n, event_type in enumerate(["order.fulfilled", "customer.updated", "product.updated"]):
         sample = SAMPLES[event_type]
-        later = {"type": event_type, "entity": sample.entity, "payload": sample.payload, "occurred_at": "now-60s"}
+        later = {
+            "type": event_type,
+            "entity": sample.entity,
+            "payload": sample.payload,
+            "occurred_at": "now-60s",
+        }
         earlier = {**later, "occurred_at": "now-7200s"}
         cases.append(
             {
@@ -225,8 +244,14 @@ def delivery_cases() -> list[dict[str, Any]]:
             {
                 "id": f"unknown-shopify-{n}",
                 "kind": "event",
-                "deliveries": [{"webhook": {"source": "shopify", "event_name": name, "body": {"id": n}}}],
-                "expect": {"status": "ignored", "domains": [], "deliveries": [{"http_status": 200}]},
+                "deliveries": [
+                    {"webhook": {"source": "shopify", "event_name": name, "body": {"id": n}}}
+                ],
+                "expect": {
+                    "status": "ignored",
+                    "domains": [],
+                    "deliveries": [{"http_status": 200}],
+                },
                 "tags": ["unknown_type", "webhook"],
             }
         )
@@ -241,7 +266,11 @@ def delivery_cases() -> list[dict[str, Any]]:
     cases.append(
         event_case(
             "ignored-order-updated-open",
-            {"type": "order.updated", "entity": "order:#W2611340", "payload": {"order_id": "#W2611340", "status": "unconfirmed"}},
+            {
+                "type": "order.updated",
+                "entity": "order:#W2611340",
+                "payload": {"order_id": "#W2611340", "status": "unconfirmed"},
+            },
             {"status": "skipped", "domains": [], "approvals": []},
             tags=["ignored"],
         )
@@ -271,7 +300,9 @@ def retail_dataset() -> list[dict[str, Any]]:
                     "status": "done",
                     "domains": ["ecommerce"],
                     "specialists": ["customer_service"],
-                    "tool_calls": [{"name": a["name"], "args": a["kwargs"]} for a in task["actions"]],
+                    "tool_calls": [
+                        {"name": a["name"], "args": a["kwargs"]} for a in task["actions"]
+                    ],
                     "trajectory": "strict",
                     "tool_args": {"*": "exact"},
                     "end_state": {

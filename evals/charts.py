@@ -21,6 +21,7 @@ def pyplot() -> Any:
     import matplotlib
 
     matplotlib.use("Agg")
+    matplotlib.rcParams["svg.fonttype"] = "none"  # labels stay text: smaller, searchable
     import matplotlib.pyplot as plt
 
     return plt

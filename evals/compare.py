@@ -56,7 +56,9 @@ def compare_reports(before: Mapping[str, Any], after: Mapping[str, Any]) -> Comp
         elif rate_b > rate_a:
             result.improved.append(key)
         moved = sorted(
-            name for name in checks_a.keys() | checks_b.keys() if checks_a.get(name) != checks_b.get(name)
+            name
+            for name in checks_a.keys() | checks_b.keys()
+            if checks_a.get(name) != checks_b.get(name)
         )
         if moved and rate_a != rate_b:
             result.changed_checks[key] = moved

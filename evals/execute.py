@@ -13,8 +13,8 @@ from evals.dataset import Case
 from evals.harness import Harness, IntakeAnswer
 from evals.observe import Observation, calls_of, read_approvals, read_end_state, read_event
 from evals.tenants import create_case_tenant
-from graph.routing import REGISTRY
 from evals.usage import counting_usage
+from graph.routing import REGISTRY
 from hitl.approvals import ApprovalStatus, list_approvals
 from hitl.decide import decide
 from hitl.decisions import DecisionError, DecisionIn, Voter
@@ -110,9 +110,7 @@ class Reviewers:
         return decided
 
 
-async def deliver(
-    harness: Harness, tenant_id: str, delivery: Mapping[str, Any]
-) -> IntakeAnswer:
+async def deliver(harness: Harness, tenant_id: str, delivery: Mapping[str, Any]) -> IntakeAnswer:
     if "event" in delivery:
         if not REGISTRY.accepts(str(delivery["event"]["type"])):
             return IntakeAnswer(422, None)  # as POST /events answers an unknown type
@@ -144,9 +142,9 @@ async def run_event_case(harness: Harness, case: Case, tenant_id: str) -> Observ
     pool = harness.resources.pool
     for index, delivery in enumerate(deliveries):
         answer = await deliver(harness, tenant_id, delivery)
-        status: EventStatus | None = None
         fresh = answer.event_id is not None and not answer.duplicate
         if fresh and answer.http_status == 202 and delivery.get("run", True):
+            assert answer.event_id is not None
             try:
                 await drive(harness, reviewers, tenant_id, answer.event_id)
             except Exception as exc:  # the event row records the failure; observe it
@@ -201,9 +199,7 @@ def error_kind(exc: BaseException) -> str:
     return "model_error" if "openai" in type(exc).__module__ else name
 
 
-async def run_case(
-    harness: Harness, case: Case, tenant_id: str, *, template: str
-) -> Observation:
+async def run_case(harness: Harness, case: Case, tenant_id: str, *, template: str) -> Observation:
     """The case on a tenant of its own (a copy of `template`'s store); an exception becomes
     the observation's error."""
     started = time.perf_counter()

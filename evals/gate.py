@@ -34,7 +34,9 @@ def check_gate(gate: Mapping[str, Any], metrics: Mapping[str, Any]) -> list[str]
     """Every threshold broken, as a line saying where, what and by how much."""
     failures: list[str] = []
 
-    def judge(where: str, scope: Mapping[str, Any] | None, limits: Mapping[str, Any], most: bool) -> None:
+    def judge(
+        where: str, scope: Mapping[str, Any] | None, limits: Mapping[str, Any], most: bool
+    ) -> None:
         for name, limit in limits.items():
             value = None if scope is None else metric_value(scope, name)
             if value is None:

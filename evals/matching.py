@@ -66,9 +66,7 @@ def as_messages(calls: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
     ]
 
 
-def overrides(
-    modes: Mapping[str, str], names: set[str], *, reversed_roles: bool
-) -> dict[str, str]:
+def overrides(modes: Mapping[str, str], names: set[str], *, reversed_roles: bool) -> dict[str, str]:
     """Our per-tool modes in agentevals' terms. Our `subset` means "the expected arguments
     are within the actual ones": agentevals' `superset` when the run's calls are its outputs,
     its `subset` when the roles are swapped."""
@@ -100,11 +98,9 @@ def trajectory_match(
 
     def run(kind: str, outputs: list[dict[str, Any]], reference: list[dict[str, Any]]) -> bool:
         evaluator = create_trajectory_match_evaluator(
-            trajectory_match_mode=kind,  # type: ignore[arg-type]
+            trajectory_match_mode=kind,
             tool_args_match_mode="exact",
-            tool_args_match_overrides=overrides(  # type: ignore[arg-type]
-                modes, names, reversed_roles=outputs is ref
-            ),
+            tool_args_match_overrides=overrides(modes, names, reversed_roles=outputs is ref),
         )
         return bool(evaluator(outputs=outputs, reference_outputs=reference)["score"])
 
@@ -134,7 +130,9 @@ def argument_accuracy(
             continue
         made += 1
         mode = args_mode(modes, name)
-        good = [i for i in candidates if args_match(mode, call.get("args") or {}, actual[i]["args"])]
+        good = [
+            i for i in candidates if args_match(mode, call.get("args") or {}, actual[i]["args"])
+        ]
         used.add(good[0] if good else candidates[0])
         right += bool(good)
     return right, made

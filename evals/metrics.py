@@ -29,6 +29,13 @@ def check_rate(results: Sequence[CaseResult], name: str) -> float | None:
     return ratio(sum(relevant), len(relevant))
 
 
+def approval_rate(results: Sequence[CaseResult], hits: int, total: int) -> float | None:
+    """None when no case states its approvals; 1.0 when cases expect none and none came."""
+    if not any("approvals" in r.expected for r in results):
+        return None
+    return hits / total if total else 1.0
+
+
 def percentile(values: Sequence[float], q: float) -> float | None:
     """Nearest-rank percentile (q in 0..100)."""
     if not values:
@@ -73,7 +80,9 @@ def summarize(results: Sequence[CaseResult]) -> dict[str, Any]:
         "cases": len(by_case),
         "runs": len(results),
         "pass_rate": ratio(sum(r.passed for r in results), len(results)),
-        "pass_hat_k": {str(k): pass_hat_k(list(by_case.values()), k) for k in range(1, repeats + 1)},
+        "pass_hat_k": {
+            str(k): pass_hat_k(list(by_case.values()), k) for k in range(1, repeats + 1)
+        },
         "routing_accuracy": check_rate(results, "routing"),
         "specialist_accuracy": check_rate(results, "specialists"),
         "status_accuracy": check_rate(results, "status"),
@@ -81,14 +90,18 @@ def summarize(results: Sequence[CaseResult]) -> dict[str, Any]:
         "trajectory_match": check_rate(results, "trajectory"),
         "tool_args_accuracy": ratio(sum(r.args_right for r in results), expected_calls),
         "tool_recall": ratio(args_made, expected_calls),
-        "approval_precision": ratio(tp, tp + fp) if tp + fp else (1.0 if fn == 0 else 0.0),
-        "approval_recall": ratio(tp, tp + fn) if tp + fn else 1.0,
+        "approval_precision": approval_rate(results, tp, tp + fp),
+        "approval_recall": approval_rate(results, tp, tp + fn),
         "attention_accuracy": check_rate(results, "attention"),
         "end_state_match": check_rate(results, "end_state"),
         "reply_facts": check_rate(results, "reply_facts"),
         "citation_validity": check_rate(results, "citations"),
-        "model_calls_per_case": ratio(sum(int(r.observed.get("model_calls") or 0) for r in results), len(results)),
-        "tokens_per_case": ratio(sum(int(r.observed.get("tokens") or 0) for r in results), len(results)),
+        "model_calls_per_case": ratio(
+            sum(int(r.observed.get("model_calls") or 0) for r in results), len(results)
+        ),
+        "tokens_per_case": ratio(
+            sum(int(r.observed.get("tokens") or 0) for r in results), len(results)
+        ),
         "latency_p50_s": percentile(latencies, 50),
         "latency_p95_s": percentile(latencies, 95),
         "errors": dict(errors),
@@ -101,5 +114,7 @@ def report_metrics(results: Sequence[CaseResult]) -> dict[str, Any]:
     datasets = sorted({r.dataset for r in results})
     return {
         "overall": summarize(results),
-        "datasets": {name: summarize([r for r in results if r.dataset == name]) for name in datasets},
+        "datasets": {
+            name: summarize([r for r in results if r.dataset == name]) for name in datasets
+        },
     }

@@ -112,9 +112,7 @@ async def read_approvals(pool: Pool, tenant_id: str) -> list[dict[str, Any]]:
     ]
 
 
-async def read_end_state(
-    pool: Pool, tenant_id: str, wanted: Mapping[str, Any]
-) -> dict[str, Any]:
+async def read_end_state(pool: Pool, tenant_id: str, wanted: Mapping[str, Any]) -> dict[str, Any]:
     """The parts of the store the expected end state names, and nothing else."""
     found: dict[str, Any] = {}
     async with pool.connection() as conn:

@@ -34,7 +34,7 @@ def build_report(
 
 def fmt(value: Any) -> str:
     if value is None:
-        return "–"
+        return "-"
     if isinstance(value, float):
         return f"{value:.3f}"
     return str(value)
@@ -44,7 +44,13 @@ def markdown(report: dict[str, Any]) -> str:
     meta, metrics = report["meta"], report["metrics"]
     names = ["overall", *metrics["datasets"]]
     tables = {"overall": metrics["overall"], **metrics["datasets"]}
-    rows = [*RATE_METRICS, "model_calls_per_case", "tokens_per_case", "latency_p50_s", "latency_p95_s"]
+    rows = [
+        *RATE_METRICS,
+        "model_calls_per_case",
+        "tokens_per_case",
+        "latency_p50_s",
+        "latency_p95_s",
+    ]
     lines = [
         f"# Eval report {meta['run_id']}",
         "",
@@ -55,11 +61,19 @@ def markdown(report: dict[str, Any]) -> str:
         "| metric | " + " | ".join(names) + " |",
         "|---|" + "---|" * len(names),
     ]
-    lines += [f"| {row} | " + " | ".join(fmt(tables[n].get(row)) for n in names) + " |" for row in rows]
-    for k, value in metrics["overall"]["pass_hat_k"].items():
-        lines.append(f"| pass^{k} | " + " | ".join(fmt(tables[n]["pass_hat_k"].get(k)) for n in names) + " |")
+    lines += [
+        f"| {row} | " + " | ".join(fmt(tables[n].get(row)) for n in names) + " |" for row in rows
+    ]
+    for k in metrics["overall"]["pass_hat_k"]:
+        lines.append(
+            f"| pass^{k} | " + " | ".join(fmt(tables[n]["pass_hat_k"].get(k)) for n in names) + " |"
+        )
     errors = metrics["overall"]["errors"]
-    lines += ["", "Errors by kind: " + (", ".join(f"{k} {v}" for k, v in errors.items()) or "none"), ""]
+    lines += [
+        "",
+        "Errors by kind: " + (", ".join(f"{k} {v}" for k, v in errors.items()) or "none"),
+        "",
+    ]
     failed = [c for c in report["cases"] if not c["passed"]]
     lines += [f"## Failed runs ({len(failed)})", ""]
     for case in failed:
@@ -76,11 +90,16 @@ def html_page(report: dict[str, Any]) -> str:
     latencies = [float(c["observed"].get("latency_s") or 0.0) for c in report["cases"]]
     charts = [
         ("chart-metrics", "Metrics by dataset", metric_bars_svg(series, RATE_METRICS)),
-        ("chart-confusion", "Routing confusion (expected → routed)", confusion_svg(metrics["overall"]["confusion"])),
+        (
+            "chart-confusion",
+            "Routing confusion (expected → routed)",
+            confusion_svg(metrics["overall"]["confusion"]),
+        ),
         ("chart-latency", "Latency per case run", latency_svg(latencies)),
     ]
     figures = "\n".join(
-        f'<figure class="chart" id="{cid}"><figcaption>{html.escape(title)}</figcaption>{svg}</figure>'
+        f'<figure class="chart" id="{cid}">'
+        f"<figcaption>{html.escape(title)}</figcaption>{svg}</figure>"
         for cid, title, svg in charts
     )
     body_md = html.escape(markdown(report))

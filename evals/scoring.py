@@ -84,12 +84,12 @@ def score(
         wanted = expect["tool_calls"]
         mode = expect.get("trajectory", "superset")
         checks["trajectory"] = trajectory_match(mode, wanted, observed.tool_calls, modes)
-        result.args_right, result.args_made = argument_accuracy(
-            wanted, observed.tool_calls, modes
-        )
+        result.args_right, result.args_made = argument_accuracy(wanted, observed.tool_calls, modes)
         checks["tool_args"] = result.args_right == len(wanted)
     if "approvals" in expect:
-        raised = {rule for a in observed.approvals if a["kind"] != "attention" for rule in a["rules"]}
+        raised = {
+            rule for a in observed.approvals if a["kind"] != "attention" for rule in a["rules"]
+        }
         want = set(expect["approvals"])
         result.approvals_tp = len(raised & want)
         result.approvals_fp = len(raised - want)
@@ -103,9 +103,9 @@ def score(
     reply = expect.get("reply") or {}
     if reply.get("facts") or reply.get("absent"):
         text = observed.reply.lower()
-        checks["reply_facts"] = all(f.lower() in text for f in reply.get("facts") or []) and not any(
-            f.lower() in text for f in reply.get("absent") or []
-        )
+        checks["reply_facts"] = all(
+            f.lower() in text for f in reply.get("facts") or []
+        ) and not any(f.lower() in text for f in reply.get("absent") or [])
     if reply.get("citations"):
         result.citations_valid = cited_ok(observed.reply, known_chunks)
         checks["citations"] = result.citations_valid
