@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from connectors.order_states import order_state
 from graph.domain import Domain, RegistryError, build_registry, stages
 from graph.routing import (
     DOMAINS,
@@ -16,7 +17,7 @@ from graph.routing import (
 )
 from graph.specialists import SPECIALISTS, specialists_of
 from graph.tools.registry import ALL_TOOLS
-from graph.variants import SELECTORS, base_type, order_state, route_key
+from graph.variants import SELECTORS, base_type, route_key
 
 ROUTED = [
     (key, route.domain, specialist)
