@@ -19,7 +19,7 @@ from rag.embedders import Embedder
 from rag.index import EmbedderMismatchError
 from rag.ingest import DEFAULT_COLLECTION, DocumentResult, Outcome, SourceFile, ingest_files
 from rag.loaders import media_type_of
-from rag.search import Mode, SearchHit, recorded_embedder, search
+from rag.search import Mode, SearchHit, cached_embedder, search
 from rag.store import delete_document, list_documents
 from runtime.resources import Resources
 
@@ -89,7 +89,7 @@ class UploadAnswer(BaseModel):
 
 def configured_embedder(resources: Resources) -> Embedder:
     """The process's OPSGRAPH_EMBEDDER, built once per setting."""
-    return recorded_embedder(resources.settings.embedder)
+    return cached_embedder(resources.settings.embedder)
 
 
 def mismatch(error: EmbedderMismatchError) -> HTTPException:

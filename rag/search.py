@@ -105,8 +105,9 @@ class SearchError(ValueError):
 
 
 @lru_cache(maxsize=4)
-def recorded_embedder(name: str) -> Embedder:
-    """The embedder the index was built with, rebuilt from its recorded name (cached)."""
+def cached_embedder(name: str) -> Embedder:
+    """The embedder a setting or a recorded index name names, built once (models are slow
+    to load)."""
     return make_embedder(name)
 
 
@@ -171,7 +172,7 @@ async def search_on(
         info = await index_info(conn)
         if info is not None:
             if embedder is None:
-                embedder = recorded_embedder(info.embedder)
+                embedder = cached_embedder(info.embedder)
             check_embedder(info, embedder)
             vector = await asyncio.to_thread(embedder.embed_query, query)
             vector_ranked = await vector_candidates(
