@@ -10,6 +10,7 @@ Writes never run from `plan`: they are held and stated; `confirm` runs them afte
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any, Literal
 
 from langchain_core.messages import AIMessage, ToolMessage
@@ -24,7 +25,7 @@ from graph.agent import SequentialToolNode, call_status, tool_error_message
 from graph.chat.entities import is_no, is_plain_yes, starts_with_yes
 from graph.chat.guards import held_results, refusals
 from graph.chat.intents import CLARIFY_BELOW, INTENTS, IntentClassifier
-from graph.chat.memory import KEEP_TURNS, compact, trim
+from graph.chat.memory import KEEP_TURNS
 from graph.chat.messages import last_calls, last_user_text, reply, turn_results
 from graph.chat.model import plan_with_model, route_with_model, tools_for
 from graph.chat.offline import Calls, Say, plan_turn
@@ -86,25 +87,16 @@ def build_chat_graph(
 
     def begin(state: ChatState, config: RunnableConfig) -> dict[str, Any]:
         configurable = config.get("configurable", {})
-        removals, summary = trim(state["messages"], state.get("summary", ""), keep_turns=keep_turns)
-        removed = {r.id for r in removals}
-        shorter = [m for m in compact(state["messages"]) if m.id not in removed]
-        update: dict[str, Any] = {"messages": [*removals, *shorter]} if removals or shorter else {}
         event = chat_event(
             str(configurable.get("tenant_id") or "default"),
             str(configurable.get("thread_id") or ""),
         )
-        fresh = {
-            "summary": summary,
-            "event": event,
-            "steps": 0,
-            "citations": [],
-            "actions": [],
-            "uncited": [],
-        }
+        fresh = {"event": event, "steps": 0, "citations": [], "actions": [], "uncited": []}
         # Only what changed is written: an unchanged channel written again is stored again.
-        update.update({k: v for k, v in fresh.items() if state.get(k) != v})
+        update = {k: v for k, v in fresh.items() if state.get(k) != v}
         return {**update, "turn": state.get("turn", 0) + 1}
+
+    finish = partial(reply, keep_turns=keep_turns)
 
     async def route(
         state: ChatState,
@@ -116,14 +108,14 @@ def build_chat_graph(
             if is_plain_yes(text):
                 return Command(goto="confirm", update={"route": rule_route("confirm")})
             if is_no(text):
-                return reply(
+                return finish(
                     state,
                     "Understood: nothing was changed.",
                     route=rule_route("decline"),
                     pending=None,
                 )
             if starts_with_yes(text):
-                return reply(
+                return finish(
                     state,
                     "To go ahead I need a plain yes, with nothing else in the message; "
                     f"the change stands as stated:\n{pending['statement']}",
@@ -131,7 +123,7 @@ def build_chat_graph(
                 )
             update["pending"] = None
         elif is_plain_yes(text):
-            return reply(state, NOTHING_PENDING, route=rule_route("confirm_nothing"))
+            return finish(state, NOTHING_PENDING, route=rule_route("confirm_nothing"))
         deferred = state.get("deferred")
         if model is not None:
             chosen, question = await route_with_model(model, text, state.get("summary", ""))
@@ -152,7 +144,7 @@ def build_chat_graph(
                 else CLARIFY_ANY
             )
         if chosen["confidence"] < clarify_below and not state.get("clarified"):
-            return reply(
+            return finish(
                 state,
                 question
                 or CLARIFY.format(options=INTENT_NAMES.get(chosen["intent"], "something else")),
@@ -221,10 +213,10 @@ def build_chat_graph(
         if chosen["intent"] == "confirm":
             write = next((m for m in results if m.tool_call_id.endswith("-write")), None)
             if write is None:
-                return reply(state, "The confirmed change did not run; please ask again.")
-            return reply(state, outcome(write.name or "", tool_result(write)))
+                return finish(state, "The confirmed change did not run; please ask again.")
+            return finish(state, outcome(write.name or "", tool_result(write)))
         if steps > MAX_STEPS:
-            return reply(state, f"I stopped after {MAX_STEPS} steps without finishing.")
+            return finish(state, f"I stopped after {MAX_STEPS} steps without finishing.")
         if model is None:
             step = plan_turn(state, chosen["intent"], state.get("request", ""), results)
             if isinstance(step, Calls):
@@ -241,14 +233,14 @@ def build_chat_graph(
                 )
                 return Command(goto="act", update={"messages": [message], "steps": steps})
             if isinstance(step, Say):
-                return reply(state, step.text, citations=step.citations, deferred=step.deferred)
+                return finish(state, step.text, citations=step.citations, deferred=step.deferred)
             return await hold(state, runtime.context, step.tool, step.args, steps=steps)
         specialist = SPECIALISTS.get(chosen["specialist"], SPECIALISTS["customer_service"])
         answer = await plan_with_model(model, specialist, state, state["messages"])
         allowed = {t.name for t in tools_for(specialist)}
         calls = answer.tool_calls
         if not calls and not answer.invalid_tool_calls:
-            return reply(state, answer)
+            return finish(state, answer)
         refused = refusals(answer, allowed, state)
         if refused:
             return Command(goto="plan", update={"messages": [answer, *refused], "steps": steps})
@@ -279,14 +271,14 @@ def build_chat_graph(
         )
         why = refusal(tool, args, state.get("customer"), order)
         if why is not None:
-            return reply(
+            return finish(
                 state,
                 f"I cannot offer that change. {why.removeprefix('Error: ')}.",
                 **(update or {}),
             )
         said = statement(tool, args, order)
         action: ChatAction = {"id": "", "tool": tool, "args": args, "status": "held", "result": ""}
-        return reply(
+        return finish(
             state,
             said,
             pending={"tool": tool, "args": args, "statement": said},

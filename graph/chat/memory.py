@@ -80,10 +80,8 @@ def compacted(message: ToolMessage) -> ToolMessage | None:
 
 
 def compact(messages: Sequence[AnyMessage]) -> list[ToolMessage]:
-    """Shorter copies of the long tool results of turns before the latest user message."""
-    starts = turn_starts(messages)
-    done = messages[: starts[-1]] if starts else []
-    return [short for m in done if isinstance(m, ToolMessage) and (short := compacted(m))]
+    """Shorter copies of the long tool results (for a turn that is ending)."""
+    return [short for m in messages if isinstance(m, ToolMessage) and (short := compacted(m))]
 
 
 def trim(

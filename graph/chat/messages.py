@@ -10,7 +10,7 @@ from langgraph.graph import END
 from langgraph.types import Command
 
 from graph.chat.citations import check_reply, passages_in
-from graph.chat.memory import text_of
+from graph.chat.memory import KEEP_TURNS, compact, text_of, trim
 from graph.chat.state import ChatState, Citation
 
 
@@ -46,9 +46,13 @@ def reply(
     answer: str | AIMessage,
     *,
     citations: list[Citation] | None = None,
+    keep_turns: int = KEEP_TURNS,
     **update: Any,
 ) -> Command[Any]:
-    """End the turn with a reply whose citations are checked against this turn's passages."""
+    """End the turn with a reply whose citations are checked against this turn's passages.
+
+    The same update trims the thread to `keep_turns` turns and cuts this turn's long tool
+    results: the messages are written once for that, with the reply, not again next turn."""
     message = answer if isinstance(answer, AIMessage) else AIMessage(content=answer)
     passages = passages_in(turn_results(state["messages"]))
     found, uncited = check_reply(text_of(message), passages)
@@ -58,8 +62,18 @@ def reply(
         "citations": cited,
         "uncited_claims": uncited,
     }
+    removals, summary = trim(state["messages"], state.get("summary", ""), keep_turns=keep_turns)
+    removed = {r.id for r in removals}
+    shorter = [m for m in compact(state["messages"]) if m.id not in removed]
+    if summary != state.get("summary", ""):
+        update["summary"] = summary
     earlier = list(update.pop("messages", []))
     return Command(
         goto=END,
-        update={**update, "messages": [*earlier, message], "citations": cited, "uncited": uncited},
+        update={
+            **update,
+            "messages": [*removals, *shorter, *earlier, message],
+            "citations": cited,
+            "uncited": uncited,
+        },
     )
