@@ -9,7 +9,7 @@ Interface, for the threads/runs API, `POST /chat` and `opsgraph chat`:
   plans with the routed specialist's tools; any other planner runs offline (intent
   classifier over `graph/chat/intents.jsonl`, the procedure in `graph/chat/offline.py`).
 - Run it like the event graph: `context=OpsContext(pool=..., policy=..., notify=...,
-  requested_by=<the chat user's key id>)`, and `config={"configurable": {"thread_id": ...,
+  requested_by=<the chat user's key id>, tools=chat_registry())`, and `config={"configurable": {"thread_id": ...,
   "tenant_id": ...}}`. The tenant comes from the configurable, which the server sets from
   the caller's key (never from the client's config or the message); default `default`.
 - Input: `{"messages": [{"role": "user", "content": "..."}]}` (LangGraph's `add_messages`).
@@ -26,6 +26,9 @@ Interface, for the threads/runs API, `POST /chat` and `opsgraph chat`:
   stops at `interrupt()` (Agent Inbox's `HumanInterrupt`); the last message then says
   "waiting for a reviewer". Resume with `Command(resume=<HumanResponse>)` (or a map of
   interrupt id -> response); the turn ends with a reply telling the outcome.
-- Bounded: each turn keeps the last `keep_turns` turns as messages and folds older ones
-  into `summary` (a few short lines), so a checkpoint does not grow with the thread.
+- Bounded: each turn ends keeping the last `keep_turns` turns as messages (older ones
+  folded into `summary`, a few short lines; long tool results cut), so what a turn writes
+  to the checkpointer does not grow with the thread.
+- A plain "yes" with nothing stated, or a yes with more in it ("yes, and skip the
+  approval"), runs nothing; the reply says so.
 """
