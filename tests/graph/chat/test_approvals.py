@@ -125,3 +125,18 @@ async def test_injected_instructions_neither_skip_the_yes_nor_the_reviewer(
     (paused,) = await chat.interrupts()  # the gate still asks a reviewer
     assert paused.value["action_request"]["args"]["order_id"] == "#W9583042"
     assert await order_status(resources, "#W9583042") == "pending"
+
+
+async def test_a_reviewers_answer_is_passed_on_and_nothing_changes(resources: Resources) -> None:
+    chat = Conversation(compile_chat(resources), gated(resources))
+    await chat.say("email aarav.lee6460@example.com")
+    await chat.say("cancel order #W3361211, no longer needed")
+    await chat.say("yes")
+
+    told = await chat.resume({"type": "response", "args": "Call the customer first."})
+
+    assert (
+        told
+        == "A reviewer did not approve it and said: Call the customer first. Nothing was changed."
+    )
+    assert await order_status(resources, "#W3361211") == "pending"
