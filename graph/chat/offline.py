@@ -74,7 +74,8 @@ def plan_turn(state: ChatState, intent: str, request: str, results: Sequence[Too
             summary = f"Chat request: {request[:300]}"
             return call("transfer_to_human_agents", summary=summary)
         return Say("I have handed this conversation to a human colleague, with a summary.")
-    assert customer is not None
+    if customer is None:  # an "identify" message that named nobody
+        return Say(IDENTIFY)
     if intent in {"identify", "customer_profile"}:
         return Say(greeting_for(customer))
     return order_step(state, customer, intent, request, results)

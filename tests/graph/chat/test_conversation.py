@@ -200,3 +200,12 @@ async def test_the_conversation_can_move_on_to_another_customer(resources: Resou
     assert (await chat.values())["customer"]["user_id"] == "yusuf_rossi_9620"
     refused = await chat.say("where is order #W2611340?")  # James Li's, not Yusuf Rossi's
     assert "not one of Yusuf Rossi's orders" in refused
+
+
+async def test_an_identification_without_details_asks_for_them(resources: Resources) -> None:
+    chat = Conversation(compile_chat(resources), gated(resources))
+
+    asked = await chat.say("here is the customer's email address")
+
+    assert (await chat.values())["route"]["intent"] == "identify"
+    assert "identify the customer" in asked
