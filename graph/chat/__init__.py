@@ -10,8 +10,9 @@ Interface, for the threads/runs API, `POST /chat` and `opsgraph chat`:
   classifier over `graph/chat/intents.jsonl`, the procedure in `graph/chat/offline.py`).
 - Run it like the event graph: `context=OpsContext(pool=..., policy=..., notify=...,
   requested_by=<the chat user's key id>, tools=chat_registry())`, and
-  `config={"configurable": {"thread_id": ..., "tenant_id": ...}}`. The tenant comes from the configurable, which the server sets from
-  the caller's key (never from the client's config or the message); default `default`.
+  `config={"configurable": {"thread_id": ..., "tenant_id": ...}}`. The tenant comes from
+  the configurable, which the server sets from the caller's key (never from the client's
+  config or the message); default `default`.
 - Input: `{"messages": [{"role": "user", "content": "..."}]}` (LangGraph's `add_messages`).
 - Output and state (`graph/chat/state.py`): `messages` (the reply is the last `AIMessage`;
   tool calls and results are `AIMessage.tool_calls` / `ToolMessage`s, as LangGraph agents
