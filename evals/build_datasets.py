@@ -161,6 +161,55 @@ def risk_cases() -> list[dict[str, Any]]:
     return cases
 
 
+def attention_cases() -> list[dict[str, Any]]:
+    """Nothing silent: an order fulfilment cannot carry out raises an attention item."""
+    created = routing("order.created", {})
+    unknown = new_order("EVAT1", 80.0)
+    unknown["customer"] = {"id": "fatima_muller_6713"}
+    unknown["lines"] = [
+        {"sku": "999000111", "name": "Mystery Box", "quantity": 1, "unit_price": 80.0}
+    ]
+    short = new_order("EVAT2", 300.0)
+    short["customer"] = {"id": "fatima_muller_6713"}
+    short["lines"] = [
+        {"sku": "1421289881", "name": "Mechanical Keyboard", "quantity": 400, "unit_price": 0.75}
+    ]
+    cases = []
+    for name, payload, remedy_tool in (
+        ("unknown-item", unknown, "ask_customer"),
+        ("stock-short", short, "propose_reorder"),
+    ):
+        event = {
+            "type": "order.created",
+            "entity": f"order:{payload['order_id']}",
+            "payload": payload,
+        }
+        cases.append(
+            event_case(
+                f"attention-{name}-waits",
+                event,
+                {"status": "awaiting_approval", "domains": created["domains"], "attention": True},
+                tags=["attention", "pending"],
+            )
+        )
+        cases.append(
+            event_case(
+                f"attention-{name}-remedy",
+                event,
+                {
+                    "status": "done",
+                    **created,
+                    "attention": True,
+                    "tool_calls": [{"name": "resolve_order_problem"}, {"name": remedy_tool}],
+                    "trajectory": "superset",
+                },
+                decisions=ACCEPT_ALL,
+                tags=["attention", "accept"],
+            )
+        )
+    return cases
+
+
 def stripe_invoice(event_id: str, invoice: str) -> dict[str, Any]:
     return {
         "id": event_id,
@@ -279,7 +328,13 @@ def delivery_cases() -> list[dict[str, Any]]:
 
 
 def events_dataset() -> list[dict[str, Any]]:
-    return [*sample_cases(), *risk_cases(), *delivery_cases(), *mix_cases(75)]
+    return [
+        *sample_cases(),
+        *risk_cases(),
+        *attention_cases(),
+        *delivery_cases(),
+        *mix_cases(75),
+    ]
 
 
 def retail_dataset() -> list[dict[str, Any]]:

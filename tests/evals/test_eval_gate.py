@@ -43,7 +43,7 @@ def baseline(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Ite
 def test_the_shipped_sets_pass_the_gate_and_write_three_reports(baseline: Path) -> None:
     report = json.loads((baseline / "report.json").read_text())
     assert {p.name for p in baseline.iterdir()} >= {"report.json", "report.md", "report.html"}
-    assert report["meta"]["cases"] == 148
+    assert report["meta"]["cases"] == sum(len(load_dataset(path)) for path in DATASETS)
     events = report["metrics"]["datasets"]["events"]
     assert events["routing_accuracy"] >= 0.99
     assert report["metrics"]["datasets"]["retail"]["end_state_match"] == 1.0
