@@ -11,8 +11,9 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from api.deps import OperatorKey, ResourcesDep
 from api.errors import error_responses
 from api.langgraph.graphs import Graphs, get_graphs
-from api.langgraph.runs import hub_of, start_run
+from api.langgraph.runs import hub_of
 from api.langgraph.shapes import ChatIn, ChatOut, RunCreate
+from api.langgraph.starting import start_run
 from api.limits import JsonBody
 from runtime.run_events import tail
 from runtime.threads import CHAT_GRAPH, create_thread, get_run

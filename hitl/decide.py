@@ -13,7 +13,7 @@ from hitl.decisions import DecisionError, DecisionIn, Voter, cast_vote
 from runtime.database import Pool
 from runtime.events import event_entity
 from runtime.queue import defer_resume_run
-from runtime.threads import queue_resume
+from runtime.thread_resume import queue_resume
 
 CONNECTION_TIMEOUT_S = 5.0
 

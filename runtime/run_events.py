@@ -97,15 +97,6 @@ async def append_events(
     return first_seq + len(events)
 
 
-async def next_seq(pool: Pool, run_id: uuid.UUID) -> int:
-    async with pool.connection() as conn:
-        cursor = await conn.execute(
-            "SELECT coalesce(max(seq), 0) + 1 AS n FROM run_events WHERE run_id = %s", (run_id,)
-        )
-        row = await cursor.fetchone()
-    return int(row["n"]) if row else 1
-
-
 async def events_after(pool: Pool, run_id: uuid.UUID, seq: int) -> list[tuple[int, str, str]]:
     async with pool.connection() as conn:
         cursor = await conn.execute(

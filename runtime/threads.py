@@ -228,18 +228,23 @@ async def get_run(conn: Conn, *, tenant_id: str, run_id: uuid.UUID) -> RunRow | 
     return None if row is None else RunRow.model_validate(row)
 
 
-async def claim_run(conn: Conn, run_id: uuid.UUID) -> RunRow | None:
-    """Mark a pending run running; None when it was cancelled or already ran."""
+async def claim_run(conn: Conn, run_id: uuid.UUID) -> tuple[RunRow, int] | None:
+    """Mark a pending run running, with the number its next event takes; None when it was
+    cancelled or already ran. A run left `running` is claimed again: its job runs again
+    only when its worker died (the queue's recovery), and a run's jobs never overlap (one
+    job per run, locked per thread)."""
     cursor = await conn.execute(
         f"""
         UPDATE runs SET status = 'running', updated_at = now()
-         WHERE run_id = %s AND status = 'pending' AND NOT cancel_requested
-        RETURNING {RUN_COLUMNS}
+         WHERE run_id = %s AND status IN ('pending', 'running') AND NOT cancel_requested
+        RETURNING {RUN_COLUMNS},
+                  (SELECT coalesce(max(seq), 0) + 1 FROM run_events e
+                    WHERE e.run_id = runs.run_id) AS next_seq
         """,
         (run_id,),
     )
     row = await cursor.fetchone()
-    return None if row is None else RunRow.model_validate(row)
+    return None if row is None else (RunRow.model_validate(row), int(row["next_seq"]))
 
 
 async def cancel_requested(conn: Conn, run_id: uuid.UUID) -> bool:
@@ -248,34 +253,63 @@ async def cancel_requested(conn: Conn, run_id: uuid.UUID) -> bool:
     return bool(row and row["cancel_requested"])
 
 
-async def finish_run(
+async def close_run(
     conn: Conn,
-    run_id: uuid.UUID,
+    run: RunRow,
     *,
     status: RunStatus,
-    output: Any = None,
-    error: str | None = None,
+    output: Any,
+    error: str | None,
+    interrupted: bool,
+    last_event: tuple[int, str, str],
 ) -> None:
+    """In one statement: the run's outcome (policy claims of the reply without a valid
+    citation go to its metadata), the thread's status (`busy` while more runs wait, else
+    where this one left it), the run's last event (`end` or `error`) and its notice."""
+    thread_status = ThreadStatus.ERROR if status is RunStatus.ERROR else ThreadStatus.IDLE
+    if interrupted:
+        thread_status = ThreadStatus.INTERRUPTED
+    uncited = output.get("uncited") if isinstance(output, dict) else None
+    seq, name, data = last_event
     await conn.execute(
         """
-        UPDATE runs SET status = %s, output = %s, error = %s, updated_at = now()
-         WHERE run_id = %s
+        WITH finished AS (
+            UPDATE runs SET status = %(status)s, output = %(output)s, error = %(error)s,
+                   metadata = metadata || %(flags)s, updated_at = now()
+             WHERE run_id = %(run)s
+            RETURNING thread_id
+        ), settled AS (
+            UPDATE threads t
+               SET status = CASE WHEN EXISTS (
+                       SELECT 1 FROM runs r WHERE r.thread_id = t.thread_id
+                          AND r.status = ANY(%(open)s) AND r.run_id <> %(run)s)
+                   THEN 'busy' ELSE %(thread_status)s END,
+                   updated_at = now()
+              FROM finished f WHERE t.thread_id = f.thread_id
+        ), added AS (
+            INSERT INTO run_events (run_id, seq, event, data)
+            VALUES (%(run)s, %(seq)s, %(name)s, %(data)s)
+        )
+        SELECT pg_notify(%(channel)s, %(run)s::text)
         """,
-        (status.value, Jsonb(output), error, run_id),
-    )
-
-
-async def flag_uncited(conn: Conn, run_id: uuid.UUID, claims: list[str]) -> None:
-    """A reply's policy statements without a valid citation, kept in the run's metadata."""
-    await conn.execute(
-        "UPDATE runs SET metadata = metadata || jsonb_build_object('uncited_claims', %s::jsonb)"
-        " WHERE run_id = %s",
-        (Jsonb(claims), run_id),
+        {
+            "status": status.value,
+            "output": Jsonb(output),
+            "error": error,
+            "flags": Jsonb({"uncited_claims": uncited} if uncited else {}),
+            "run": run.run_id,
+            "open": list(OPEN_RUN),
+            "thread_status": thread_status.value,
+            "seq": seq,
+            "name": name,
+            "data": data,
+            "channel": "run_events",
+        },
     )
 
 
 async def settle_thread(conn: Conn, thread_id: str, *, interrupted: bool, failed: bool) -> None:
-    """After a run: `busy` while more runs wait, else where this one left the thread."""
+    """After a cancelled run: `busy` while more runs wait, else where this one left it."""
     status = ThreadStatus.ERROR if failed else ThreadStatus.IDLE
     if interrupted:
         status = ThreadStatus.INTERRUPTED
@@ -311,118 +345,3 @@ async def request_cancel(conn: Conn, run: RunRow) -> RunRow:
     found = await get_run(conn, tenant_id=run.tenant_id, run_id=run.run_id)
     assert found is not None
     return found
-
-
-async def chat_thread_of(conn: Conn, *, tenant_id: str, thread_id: str) -> ThreadRow | None:
-    """The chat thread an approval was raised in, if it was raised in one."""
-    if is_event_thread(thread_id):
-        return None
-    return await get_thread(conn, tenant_id=tenant_id, thread_id=thread_id, lock=True)
-
-
-async def queue_resume(
-    queue: procrastinate.App, conn: Conn, *, tenant_id: str, thread_id: str
-) -> RunRow | None:
-    """Queue a chat thread's resume after a decision on one of its approvals (from any
-    reviewer surface: the approvals API, the inbox, the runs API). It runs after whatever
-    the thread is doing now and picks up every decision taken by then, so a resume still
-    waiting to start serves later decisions too. It acts for whoever sent the paused turn:
-    what the resumed run asks for, that key may not approve either."""
-    thread = await chat_thread_of(conn, tenant_id=tenant_id, thread_id=thread_id)
-    if thread is None:
-        return None
-    cursor = await conn.execute(
-        f"""
-        SELECT {RUN_COLUMNS} FROM runs
-         WHERE thread_id = %s AND kind = 'resume' AND status = 'pending'
-           AND NOT cancel_requested
-         ORDER BY created_at DESC LIMIT 1
-        """,
-        (thread_id,),
-    )
-    waiting = await cursor.fetchone()
-    if waiting is not None:
-        return RunRow.model_validate(waiting)
-    cursor = await conn.execute(
-        "SELECT requested_by FROM runs WHERE thread_id = %s AND kind = 'input'"
-        " ORDER BY created_at DESC LIMIT 1",
-        (thread_id,),
-    )
-    sender = await cursor.fetchone()
-    return await queue_run(
-        queue,
-        conn,
-        thread,
-        NewRun(
-            assistant_id=thread.graph_id,
-            kind="resume",
-            stream_mode=ALL_MODES,
-            multitask_strategy="enqueue",
-            requested_by=sender["requested_by"] if sender else thread.created_by,
-        ),
-    )
-
-
-async def latest_resume(conn: Conn, thread_id: str) -> RunRow | None:
-    """The resume run a decision just queued (or found waiting) on the thread."""
-    cursor = await conn.execute(
-        f"""
-        SELECT {RUN_COLUMNS} FROM runs WHERE thread_id = %s AND kind = 'resume'
-         ORDER BY created_at DESC LIMIT 1
-        """,
-        (thread_id,),
-    )
-    row = await cursor.fetchone()
-    return None if row is None else RunRow.model_validate(row)
-
-
-async def ensure_event_thread(conn: Conn, *, tenant_id: str, thread_id: str) -> ThreadRow:
-    """The row an event thread's runs hang on (its status is the event's, not this row's)."""
-    await conn.execute(
-        """
-        INSERT INTO threads (thread_id, tenant_id, graph_id, metadata)
-        VALUES (%s, %s, %s, jsonb_build_object('graph_id', 'events'))
-        ON CONFLICT (thread_id) DO NOTHING
-        """,
-        (thread_id, tenant_id, EVENTS_GRAPH),
-    )
-    row = await get_thread(conn, tenant_id=tenant_id, thread_id=thread_id, lock=True)
-    if row is None:
-        raise ValueError(f"thread {thread_id} belongs to another tenant")
-    return row
-
-
-async def record_run(
-    conn: Conn, thread: ThreadRow, run: NewRun, *, output: Any, events: list[tuple[str, str]]
-) -> RunRow:
-    """A run that finished as it was taken: a decision recorded for a thread that the event's
-    own worker (or a second reviewer) will carry on. Its stream is `events` then `end`."""
-    run_id = uuid.uuid4()
-    cursor = await conn.execute(
-        f"""
-        INSERT INTO runs (run_id, thread_id, tenant_id, assistant_id, kind, status, resume,
-                          metadata, multitask_strategy, requested_by, output)
-        VALUES (%s, %s, %s, %s, %s, 'success', %s, %s, %s, %s, %s)
-        RETURNING {RUN_COLUMNS}
-        """,
-        (
-            run_id,
-            thread.thread_id,
-            thread.tenant_id,
-            run.assistant_id,
-            run.kind,
-            Jsonb(run.resume),
-            Jsonb(run.metadata or {}),
-            run.multitask_strategy,
-            run.requested_by,
-            Jsonb(output),
-        ),
-    )
-    row = await cursor.fetchone()
-    assert row is not None
-    for seq, (name, data) in enumerate([("metadata", "{}"), *events, ("end", "null")], 1):
-        await conn.execute(
-            "INSERT INTO run_events (run_id, seq, event, data) VALUES (%s, %s, %s, %s)",
-            (run_id, seq, name, data),
-        )
-    return RunRow.model_validate(row)

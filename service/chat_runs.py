@@ -27,17 +27,8 @@ from hitl.approvals import attach_interrupt, mark_applied
 from hitl.policy import load_policy
 from runtime.queue import EVENTS_QUEUE
 from runtime.resources import Resources
-from runtime.run_events import append_events, dumps, next_seq, output_of
-from runtime.threads import (
-    RUN_THREAD,
-    RunRow,
-    RunStatus,
-    cancel_requested,
-    claim_run,
-    finish_run,
-    flag_uncited,
-    settle_thread,
-)
+from runtime.run_events import append_events, dumps, to_json
+from runtime.threads import RUN_THREAD, RunRow, RunStatus, cancel_requested, claim_run, close_run
 from service.runner import durability_for
 
 logger = logging.getLogger(__name__)
@@ -93,42 +84,52 @@ class ChatRunner:
         """Run one run to its end; None when it was cancelled before it started."""
         pool = self.resources.pool
         async with pool.connection() as conn:
-            run = await claim_run(conn, run_id)
-        if run is None:
+            claimed = await claim_run(conn, run_id)
+        if claimed is None:
             return None
-        seq = await next_seq(pool, run_id)
+        run, seq = claimed
         config: RunnableConfig = {
             "configurable": {"thread_id": run.thread_id, "tenant_id": run.tenant_id}
         }
-        applied: list[str] = []
         status, error, output, interrupted = RunStatus.SUCCESS, None, None, False
         try:
             payload, applied = await self._payload(run, config)
+            final: Any = None
             if payload is not None:
-                seq, stopped = await self._stream(run, payload, config, seq)
+                seq, stopped, final = await self._stream(run, payload, config, seq)
                 if stopped:
                     status = RunStatus.INTERRUPTED
-            snapshot = await self.graph.aget_state(config)
-            interrupted = bool(snapshot.interrupts)
-            output = output_of(snapshot)
-            await self._attach(run, snapshot, applied)
+            if status is RunStatus.SUCCESS and isinstance(final, dict):
+                values = dict(final)
+                interrupts = list(values.pop("__interrupt__", ()))
+            else:  # cancelled midway, or nothing to resume: read where the thread stands
+                snapshot = await self.graph.aget_state(config)
+                values, interrupts = dict(snapshot.values or {}), list(snapshot.interrupts)
+            interrupted = bool(interrupts)
+            output = to_json(values)
+            if interrupts:
+                output["__interrupt__"] = [
+                    {"value": to_json(i.value), "id": i.id} for i in interrupts
+                ]
+            if interrupts or applied:
+                await self._attach(run, interrupts, applied)
         except Exception as exc:  # the run failed, not the job: say so in the stream
             logger.warning("run %s failed: %s", run_id, type(exc).__name__, exc_info=True)
             status, error = RunStatus.ERROR, f"{type(exc).__name__}: {exc}"
-        async with pool.connection() as conn, conn.transaction():
-            await finish_run(conn, run_id, status=status, output=output, error=error)
-            if output and output.get("uncited"):
-                await flag_uncited(conn, run_id, output["uncited"])
-            await settle_thread(
-                conn, run.thread_id, interrupted=interrupted, failed=status is RunStatus.ERROR
-            )
+        last = (seq, "end", "null")
         if error is not None:
             name, _, message = error.partition(": ")
-            await append_events(
-                pool, run_id, seq, [("error", dumps({"error": name, "message": message}))]
+            last = (seq, "error", dumps({"error": name, "message": message}))
+        async with pool.connection() as conn:
+            await close_run(
+                conn,
+                run,
+                status=status,
+                output=output,
+                error=error,
+                interrupted=interrupted,
+                last_event=last,
             )
-        else:
-            await append_events(pool, run_id, seq, [("end", "null")])
         return status
 
     async def _payload(self, run: RunRow, config: RunnableConfig) -> tuple[Any, list[str]]:
@@ -163,13 +164,15 @@ class ChatRunner:
 
     async def _stream(
         self, run: RunRow, payload: Any, config: RunnableConfig, seq: int
-    ) -> tuple[int, bool]:
-        """Stream the graph into the run's events; True when a cancel stopped it."""
+    ) -> tuple[int, bool, Any]:
+        """Stream the graph into the run's events: the next event number, whether a cancel
+        stopped it, and the last values (the thread's state when the run ended)."""
         wanted = {GRAPH_MODES[mode] for mode in run.stream_mode if mode in GRAPH_MODES}
         modes = sorted(wanted | {"values"})
         context = replace(self.context, requested_by=run.requested_by)
         pool = self.resources.pool
         checked = time.monotonic()
+        final: Any = None
         async for namespace, mode, chunk in self.graph.astream(
             payload,
             config,
@@ -178,6 +181,8 @@ class ChatRunner:
             subgraphs=True,
             durability=self.durability,
         ):
+            if mode == "values" and not namespace:
+                final = chunk
             if namespace and not run.stream_subgraphs:
                 continue
             if mode in wanted:
@@ -188,13 +193,13 @@ class ChatRunner:
                 checked = time.monotonic()
                 async with pool.connection() as conn:
                     if await cancel_requested(conn, run.run_id):
-                        return seq, True
-        return seq, False
+                        return seq, True, None
+        return seq, False, final
 
-    async def _attach(self, run: RunRow, snapshot: Any, applied: list[str]) -> None:
+    async def _attach(self, run: RunRow, interrupts: list[Any], applied: list[str]) -> None:
         """Link the pause's interrupts to their approvals; mark used decisions applied."""
         async with self.resources.pool.connection() as conn, conn.transaction():
-            for item in snapshot.interrupts:
+            for item in interrupts:
                 approval_id = (item.value or {}).get("approval_id")
                 if approval_id:
                     await attach_interrupt(

@@ -54,6 +54,16 @@ async def run_demo(settings: Settings, *, exit_after: bool) -> int:
             ".venv/bin/opsgraph approvals decide ID --accept --key KEY"
         )
         typer.echo("")
+    typer.echo("Chat with it (same specialists, tools and approvals as events):")
+    if exit_after:
+        typer.echo("  .venv/bin/opsgraph chat      (starts the service in-process)")
+    else:
+        operator = await demo_key(resources)
+        typer.echo(f"  .venv/bin/opsgraph chat --url {base_url} --key {operator}")
+        typer.echo(f"  or any LangGraph client (langgraph-sdk, Agent Chat UI) at {base_url},")
+        typer.echo("  assistant `chat`, the key as x-api-key")
+    typer.echo('  e.g. "email mei.ahmed5231@example.com", then "where is order #W2631563?"')
+    typer.echo("")
     if exit_after:
         server.should_exit = True
         await task

@@ -27,7 +27,7 @@ from runtime.queue import (
 )
 from runtime.recovery import Recovered
 from runtime.settings import Settings
-from runtime.threads import queue_resume
+from runtime.thread_resume import queue_resume
 from service.chat_runs import register_chat_tasks
 from service.runner import EventRunner
 

@@ -299,12 +299,13 @@ async def test_event_threads_are_listed_and_read_only(
         headers=operator,
     )
     assert refused.status_code == 409
-    as_requester = await client.post(
+    by_admin = await client.post(
         f"/threads/{thread_id}/runs",
         json={"assistant_id": "events", "command": {"resume": [{"type": "accept"}]}},
         headers={"Authorization": f"Bearer {await make_key(resources, Role.ADMIN)}"},
     )
-    assert as_requester.status_code == 200, as_requester.text
+    assert by_admin.status_code == 200, by_admin.text
+    assert by_admin.json()["status"] == "success"
     twice = await client.post(
         f"/threads/{thread_id}/runs",
         json={"assistant_id": "events", "command": {"resume": [{"type": "accept"}]}},
@@ -317,3 +318,18 @@ async def test_event_threads_are_listed_and_read_only(
         return bool(view["status"] == "done")
 
     await wait_for(done, timeout_s=60, what="the event to finish after the decision")
+
+
+async def test_the_key_that_sent_the_message_cannot_approve_its_write(
+    client: httpx.AsyncClient, reviewer: dict[str, str], resources: Resources
+) -> None:
+    admin = {"x-api-key": await make_key(resources, Role.ADMIN)}
+    thread_id, _ = await paused_cancellation(
+        client, admin, "sofia.thomas3069@example.com", "#W7619352"
+    )
+    own = await resume(client, admin, thread_id, {"decisions": [{"type": "approve"}]})
+    assert own.status_code == 403
+    assert "cannot approve" in own.json()["detail"]
+    other = await resume(client, reviewer, thread_id, {"decisions": [{"type": "approve"}]})
+    assert other.status_code == 200, other.text
+    assert last_reply(other.json()).startswith("Done: order #W7619352 is cancelled")
