@@ -84,6 +84,7 @@ async def test_a_cancellation_states_the_write_and_runs_only_after_yes(
     values = await chat.values()
     assert values["pending"]["tool"] == "cancel_pending_order"
     assert [a["status"] for a in values["actions"]] == ["success", "held"]
+    assert values["uncited"] == []  # a statement of the store's facts claims no policy
     assert await order_status(resources, "#W5694685") == "pending"
 
     done = await chat.say("yes")
