@@ -31,7 +31,7 @@ async def current_key(
 ) -> ApiKey:
     secret = credentials.credentials if credentials is not None else header_key
     if not secret:
-        raise unauthorized("missing API key: send 'Authorization: Bearer <key>' or 'x-api-key'")
+        raise unauthorized("missing API key: send 'Authorization: Bearer <key>'")
     key = await find_key(request.app.state.resources.pool, secret)
     if key is None:
         raise unauthorized("invalid or revoked API key")

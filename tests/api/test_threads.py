@@ -333,3 +333,24 @@ async def test_the_key_that_sent_the_message_cannot_approve_its_write(
     other = await resume(client, reviewer, thread_id, {"decisions": [{"type": "approve"}]})
     assert other.status_code == 200, other.text
     assert last_reply(other.json()).startswith("Done: order #W7619352 is cancelled")
+
+
+async def test_the_key_is_taken_from_x_api_key_or_bearer_and_scopes_the_tenant(
+    client: httpx.AsyncClient, operator: dict[str, str], resources: Resources
+) -> None:
+    thread_id = await new_thread(client, operator)
+    bearer = {"Authorization": f"Bearer {operator['x-api-key']}"}
+    assert (await client.get(f"/threads/{thread_id}", headers=bearer)).status_code == 200
+    assert (await client.get(f"/threads/{thread_id}")).status_code == 401
+    unknown = {"x-api-key": "og_not_a_key"}
+    assert (await client.get(f"/threads/{thread_id}", headers=unknown)).status_code == 401
+    async with resources.pool.connection() as conn:
+        await conn.execute(
+            "INSERT INTO tenants (tenant_id, name) VALUES ('other', 'Other') ON CONFLICT DO NOTHING"
+        )
+    other = {"x-api-key": await make_key(resources, Role.OPERATOR, tenant_id="other")}
+    assert (await client.get(f"/threads/{thread_id}", headers=other)).status_code == 404
+    found = await client.post("/threads/search", json={"ids": [thread_id]}, headers=other)
+    assert found.json() == []
+    taken = await client.post("/threads", json={"thread_id": thread_id}, headers=other)
+    assert taken.status_code == 409
