@@ -12,6 +12,7 @@ BENCHMARKS = (
     "bench.approvals",
     "bench.rag",
     "bench.rag_foreign",
+    "bench.chat",
 )
 
 
