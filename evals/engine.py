@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from evals.dataset import Case
 from evals.execute import run_case
 from evals.harness import Harness
+from evals.kb import ingest_template_kb
 from evals.scoring import CaseResult, score
 from evals.tenants import create_template_tenant
 
@@ -37,6 +38,8 @@ async def run_cases(
     run_id = uuid.uuid4().hex[:8]
     template = f"eval-{run_id}-template"
     await create_template_tenant(harness.resources.pool, template)
+    if any(case.kind == "chat" for case in cases):
+        await ingest_template_kb(harness.resources.pool, template)
     gate = asyncio.Semaphore(max(1, options.concurrency))
     jobs = [(i, r) for r in range(options.repeat) for i in range(len(cases))]
 

@@ -11,6 +11,7 @@ from typing import Any
 
 from evals.dataset import Case
 from evals.harness import Harness, IntakeAnswer
+from evals.kb import copy_kb
 from evals.observe import Observation, calls_of, read_approvals, read_end_state, read_event
 from evals.tenants import create_case_tenant
 from evals.usage import counting_usage
@@ -184,9 +185,9 @@ async def run_chat_case(harness: Harness, case: Case, tenant_id: str) -> Observa
         observed.domains += [d for d in turn.domains if d not in observed.domains]
         observed.specialists += [s for s in turn.specialists if s not in observed.specialists]
         observed.tool_calls += turn.tool_calls
-    observed.intent = turns[0].intent if turns else None
+    observed.intent = turns[-1].intent if turns else None
     observed.reply = turns[-1].reply if turns else ""
-    observed.end_state["turn_replies"] = [turn.reply for turn in turns]
+    observed.turns = [{"reply": turn.reply, "intent": turn.intent} for turn in turns]
     return observed
 
 
@@ -206,6 +207,8 @@ async def run_case(harness: Harness, case: Case, tenant_id: str, *, template: st
     with counting_usage() as usage:
         try:
             await create_case_tenant(harness.resources.pool, tenant_id, template=template)
+            if case.kind == "chat":
+                await copy_kb(harness.resources.pool, tenant_id, template=template)
             runner = run_event_case if case.kind == "event" else run_chat_case
             observed = await runner(harness, case, tenant_id)
             observed.approvals = await read_approvals(harness.resources.pool, tenant_id)

@@ -49,6 +49,8 @@ class Observation:
     domains: list[str] = field(default_factory=list)
     specialists: list[str] = field(default_factory=list)
     intent: str | None = None
+    turns: list[dict[str, Any]] = field(default_factory=list)
+    """chat: each turn's reply and intent."""
     tool_calls: list[dict[str, Any]] = field(default_factory=list)
     approvals: list[dict[str, Any]] = field(default_factory=list)
     reply: str = ""

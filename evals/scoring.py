@@ -109,7 +109,32 @@ def score(
     if reply.get("citations"):
         result.citations_valid = cited_ok(observed.reply, known_chunks)
         checks["citations"] = result.citations_valid
+    score_turns(case, observed, checks)
     return result
+
+
+def score_turns(case: Case, observed: Observation, checks: dict[str, bool]) -> None:
+    """Chat: each turn's own expectations (intent, facts, absent texts, citations)."""
+    turns = (case.data.get("chat") or {}).get("turns") or []
+    for index, turn in enumerate(turns):
+        want = turn.get("expect") or {}
+        if not want:
+            continue
+        got = (
+            observed.turns[index] if index < len(observed.turns) else {"reply": "", "intent": None}
+        )
+        text = str(got.get("reply") or "").lower()
+        if "intent" in want:
+            checks["intent"] = checks.get("intent", True) and got.get("intent") == want["intent"]
+        if want.get("facts") or want.get("absent"):
+            ok = all(f.lower() in text for f in want.get("facts") or []) and not any(
+                f.lower() in text for f in want.get("absent") or []
+            )
+            checks["reply_facts"] = checks.get("reply_facts", True) and ok
+        if want.get("citations"):
+            checks["citations"] = checks.get("citations", True) and cited_ok(
+                str(got.get("reply") or ""), None
+            )
 
 
 def is_subset_state(expected: dict[str, Any], actual: dict[str, Any]) -> bool:

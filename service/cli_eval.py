@@ -29,6 +29,7 @@ from api.webhooks.shopify import verify_shopify
 from api.webhooks.signing import saleor_hmac, shopify_headers, standard_headers, stripe_headers
 from api.webhooks.standard import verify_standard
 from api.webhooks.stripe import verify_stripe
+from evals.chat import GraphChatDriver
 from evals.compare import compare_reports, load_report
 from evals.dataset import DatasetError, load_datasets
 from evals.engine import RunOptions, run_cases
@@ -36,7 +37,9 @@ from evals.gate import check_gate, read_gate
 from evals.harness import Harness, IntakeAnswer
 from evals.metrics import report_metrics
 from evals.report import build_report, write_reports
+from graph.models import build_planner
 from graph.tools.registry import build_tool_registry
+from hitl.policy import load_policy
 from runtime.logging import configure_logging
 from runtime.resources import Resources, open_resources
 from runtime.settings import Settings
@@ -132,6 +135,15 @@ async def run_eval(
             tools=tools,
             model=settings.model,
             webhooks=SignedIntake(resources, config, secret),
+            chat=GraphChatDriver(
+                resources,
+                planner=build_planner(
+                    settings.model,
+                    timeout_s=settings.model_timeout_s,
+                    max_retries=settings.model_max_retries,
+                ),
+                policy=load_policy(settings.policy_file),
+            ),
         )
         started = time.perf_counter()
         results = await run_cases(harness, cases, options, progress=progress)
@@ -196,9 +208,10 @@ def register(app: typer.Typer, settings_loader: Callable[..., Settings]) -> None
                 )
             )
         overall = report["metrics"]["overall"]
+        routing = overall["routing_accuracy"]
         typer.echo(
-            f"{report['meta']['runs']} runs, pass rate {overall['pass_rate']:.3f}, "
-            f"routing {overall['routing_accuracy'] or 0:.3f}; reports in {out}/"
+            f"{report['meta']['runs']} runs, pass rate {overall['pass_rate']:.3f}, routing "
+            f"{'-' if routing is None else f'{routing:.3f}'}; reports in {out}/"
         )
         if thresholds is not None:
             failures = check_gate(thresholds, report["metrics"])
