@@ -12,6 +12,7 @@ from evals.observe import Observation
 
 CITATION = re.compile(r"\[(\d+)\]")
 SOURCE_ENTRY = re.compile(r"\[(\d+)\][^\[]*?chunk\s+(\d+)", re.IGNORECASE)
+DOCUMENT_ENTRY = re.compile(r"\[(\d+)\][^\[]*?\([\w./-]+\.\w+\)")
 
 
 @dataclass
@@ -47,9 +48,12 @@ def cited_ok(reply: str, known_chunks: set[int] | None) -> bool:
     body, _, sources = reply.partition("Sources:")
     cited = {int(n) for n in CITATION.findall(body)}
     entries = {int(n): int(chunk) for n, chunk in SOURCE_ENTRY.findall(sources)}
+    if known_chunks is None:  # chat replies name the document: `[1] Heading (path.md)`
+        named = entries.keys() | {int(n) for n in DOCUMENT_ENTRY.findall(sources)}
+        return bool(cited) and cited <= named
     if not cited or not cited <= entries.keys():
         return False
-    return known_chunks is None or all(entries[n] in known_chunks for n in cited)
+    return all(entries[n] in known_chunks for n in cited)
 
 
 def score(
