@@ -173,42 +173,42 @@ async def queue_run(
     run_id = uuid.uuid4()
     cursor = await conn.execute(
         f"""
-        INSERT INTO runs (run_id, thread_id, tenant_id, assistant_id, kind, input, resume,
-                          stream_mode, stream_subgraphs, metadata, multitask_strategy,
-                          requested_by)
-        VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
-        RETURNING {RUN_COLUMNS}
+        WITH added AS (
+            INSERT INTO runs (run_id, thread_id, tenant_id, assistant_id, kind, input, resume,
+                              stream_mode, stream_subgraphs, metadata, multitask_strategy,
+                              requested_by)
+            VALUES (%(run)s, %(thread)s, %(tenant)s, %(assistant)s, %(kind)s, %(input)s,
+                    %(resume)s, %(modes)s, %(subgraphs)s, %(metadata)s, %(strategy)s,
+                    %(by)s)
+            RETURNING *
+        ), first AS (
+            INSERT INTO run_events (run_id, seq, event, data)
+            VALUES (%(run)s, 1, 'metadata', '{{}}')
+        ), busy AS (
+            UPDATE threads SET status = 'busy', updated_at = now(),
+                   metadata = metadata || jsonb_build_object('graph_id', graph_id,
+                                                             'assistant_id', graph_id)
+             WHERE thread_id = %(thread)s
+        )
+        SELECT {RUN_COLUMNS} FROM added
         """,
-        (
-            run_id,
-            thread.thread_id,
-            thread.tenant_id,
-            run.assistant_id,
-            run.kind,
-            Jsonb(run.input),
-            Jsonb(run.resume),
-            list(run.stream_mode),
-            run.stream_subgraphs,
-            Jsonb(run.metadata or {}),
-            run.multitask_strategy,
-            run.requested_by,
-        ),
+        {
+            "run": run_id,
+            "thread": thread.thread_id,
+            "tenant": thread.tenant_id,
+            "assistant": run.assistant_id,
+            "kind": run.kind,
+            "input": Jsonb(run.input),
+            "resume": Jsonb(run.resume),
+            "modes": list(run.stream_mode),
+            "subgraphs": run.stream_subgraphs,
+            "metadata": Jsonb(run.metadata or {}),
+            "strategy": run.multitask_strategy,
+            "by": run.requested_by,
+        },
     )
     row = await cursor.fetchone()
     assert row is not None
-    await conn.execute(
-        "INSERT INTO run_events (run_id, seq, event, data) VALUES (%s, 1, 'metadata', '{}')",
-        (run_id,),
-    )
-    await conn.execute(
-        """
-        UPDATE threads SET status = 'busy', updated_at = now(),
-               metadata = metadata || jsonb_build_object('graph_id', graph_id,
-                                                         'assistant_id', graph_id)
-         WHERE thread_id = %s
-        """,
-        (thread.thread_id,),
-    )
     task: Any = queue.configure_task(
         name=RUN_THREAD,
         queue=EVENTS_QUEUE,

@@ -99,7 +99,7 @@ async def start_run(
             raise HTTPException(
                 409, detail="the thread waits for a decision on its interrupt; resume it first"
             )
-        if row.status is ThreadStatus.BUSY or await open_runs(conn, row.thread_id):
+        if row.status is ThreadStatus.BUSY:
             if body.multitask_strategy == "reject":
                 raise HTTPException(409, detail="the thread has a run pending or running")
             if body.multitask_strategy in ("interrupt", "rollback"):
