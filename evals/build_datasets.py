@@ -237,6 +237,50 @@ def delivery_cases() -> list[dict[str, Any]]:
                 "tags": ["duplicate", "webhook"],
             }
         )
+    order = {
+        "id": "EVSH1",
+        "name": "#EVSH1",
+        "email": "mei.kovacs8020@example.com",
+        "total_price": "360.55",
+        "currency": "USD",
+        "line_items": [
+            {"sku": "1421289881", "title": "Mechanical Keyboard", "quantity": 1, "price": "268.77"},
+            {"sku": "4238115171", "title": "Tea Kettle", "quantity": 1, "price": "91.78"},
+        ],
+        "payment_gateway_names": ["credit_card"],
+    }
+    shopify = {"source": "shopify", "event_name": "orders/create", "body": order}
+    cases.append(
+        {
+            "id": "duplicate-shopify-body-new-webhook-id",
+            "description": "the same signed body under the same topic runs once, whatever "
+            "X-Shopify-Webhook-Id it comes with (the harness sends a new one each time)",
+            "kind": "event",
+            "deliveries": [{"webhook": shopify}, {"webhook": shopify}],
+            "primary": 0,
+            "decisions": ACCEPT_ALL,
+            "expect": {
+                "status": "done",
+                **routing("order.created", {}),
+                "deliveries": [{"http_status": 202}, {"http_status": 200, "duplicate": True}],
+            },
+            "tags": ["duplicate", "webhook"],
+        }
+    )
+    paid = {**shopify, "event_name": "orders/paid", "body": {**order, "financial_status": "paid"}}
+    cases.append(
+        {
+            "id": "shopify-same-order-other-topic-runs",
+            "kind": "event",
+            "deliveries": [{"webhook": shopify}, {"webhook": paid}],
+            "decisions": ACCEPT_ALL,
+            "expect": {
+                "deliveries": [{"http_status": 202}, {"http_status": 202, "duplicate": False}],
+                **routing("order.paid", {}),
+            },
+            "tags": ["webhook"],
+        }
+    )
     lead = {
         "type": "lead.created",
         "data": {"id": "L-dup1", "email": "dup@acme.example", "company": "Acme"},

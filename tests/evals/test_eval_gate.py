@@ -25,7 +25,7 @@ BROKEN_TYPE = "customer.updated"
 
 
 def run_eval(database_url: str, out: Path, *datasets: Path, gate: bool = True) -> Any:
-    args = ["eval", "run", *map(str, datasets), "--out", str(out), "--concurrency", "2"]
+    args = ["eval", "run", *map(str, datasets), "--out", str(out), "--concurrency", "4"]
     args += ["--database-url", database_url]
     if gate:
         args += ["--gate", str(EVALS / "gate.toml")]
