@@ -1,4 +1,5 @@
-"""E-commerce: fraud review, fulfilment and shipment, procurement, catalog, customer service."""
+"""E-commerce: fraud review, fulfilment and shipment, procurement, catalog and merchandising,
+customer service."""
 
 from __future__ import annotations
 
@@ -20,7 +21,8 @@ DOMAIN = Domain(
         "order.updated[shipped]": stages("shipment_tracking"),
         "order.fulfilled": stages("shipment_tracking"),
         "fulfillment.created": stages("shipment_tracking"),
-        "product.created": stages("catalog_seo"),
+        "product.created": stages(("catalog_seo", "merchandising")),
+        "product.updated": stages("merchandising"),
         "stock.out": stages("procurement"),
         "support.requested": stages("customer_service"),
     },

@@ -14,6 +14,7 @@ from graph.tools.ecommerce import ECOMMERCE_TOOLS
 from graph.tools.engagement import ENGAGEMENT_TOOLS
 from graph.tools.integration import INTEGRATION_TOOLS
 from graph.tools.knowledge import KNOWLEDGE_TOOLS
+from graph.tools.merchandising import MERCHANDISING_TOOLS
 from graph.tools.orders import ORDER_TOOLS
 from graph.tools.retail import RETAIL_TOOLS
 from graph.tools.subscriptions import SUBSCRIPTION_TOOLS
@@ -21,7 +22,7 @@ from graph.toolset import ToolRegistry
 
 TOOLS_BY_DOMAIN: Mapping[str, tuple[BaseTool, ...]] = {
     "crm": CRM_TOOLS + ENGAGEMENT_TOOLS,
-    "ecommerce": ECOMMERCE_TOOLS + ORDER_TOOLS + RETAIL_TOOLS,
+    "ecommerce": ECOMMERCE_TOOLS + ORDER_TOOLS + MERCHANDISING_TOOLS + RETAIL_TOOLS,
     "billing": BILLING_TOOLS + DISPUTE_TOOLS + SUBSCRIPTION_TOOLS,
     "cms": CMS_TOOLS,
     "integration": INTEGRATION_TOOLS,

@@ -243,7 +243,10 @@ SAMPLES: dict[str, Sample] = {
             "stock": 30,
         },
         {
-            "ecommerce": {"catalog_seo": ["draft_seo_copy", "save_content_draft"]},
+            "ecommerce": {
+                "catalog_seo": ["draft_seo_copy", "save_content_draft"],
+                "merchandising": ["classify_product", "recommend_price", "recommend_products"],
+            },
             "cms": {"content_drafting": ["draft_content", "save_content_draft"]},
             "integration": {"channel_sync": ["plan_channel_sync", "push_channel_updates"]},
         },
@@ -252,7 +255,17 @@ SAMPLES: dict[str, Sample] = {
     "product.updated": Sample(
         "product:8310926033",
         {"product_id": "8310926033", "name": "Water Bottle", "price": 47.84},
-        {"integration": {"channel_sync": ["plan_channel_sync", "push_channel_updates"]}},
+        {
+            "ecommerce": {
+                "merchandising": [
+                    "classify_product",
+                    "recommend_price",
+                    "set_price",
+                    "recommend_products",
+                ]
+            },
+            "integration": {"channel_sync": ["plan_channel_sync", "push_channel_updates"]},
+        },
         ["webshop:upsert"],
     ),
     "stock.out": Sample(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from connectors.ingest import upsert_from_event
 from graph.context import OpsContext
 from graph.state import EventData
 from hitl.policy import Policy
@@ -32,3 +33,11 @@ OPEN_POLICY = Policy(version="test-open", rules=[])
 def open_context(pool: Pool) -> OpsContext:
     """A run context whose tool calls need no approval."""
     return OpsContext(pool=pool, policy=OPEN_POLICY)
+
+
+async def mirror_into_store(pool: Pool, event: EventData) -> None:
+    """What the runner does before a run: the event's data mirrored into the store."""
+    async with pool.connection() as conn:
+        await upsert_from_event(
+            conn, tenant_id=event["tenant_id"], event_type=event["type"], payload=event["payload"]
+        )

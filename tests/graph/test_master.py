@@ -18,7 +18,7 @@ from graph.state import EventData
 from graph.variants import base_type
 from runtime.resources import Resources
 from tests.graph.samples import SAMPLES
-from tests.graph.support import make_event, open_context
+from tests.graph.support import make_event, mirror_into_store, open_context
 
 CHECKPOINT_NAMESPACES = "SELECT DISTINCT checkpoint_ns FROM checkpoints WHERE thread_id = %s"
 
@@ -55,6 +55,7 @@ async def test_event_runs_its_domains_specialists_and_tools(key: str, resources:
     sample = SAMPLES[key]
     event = make_event(base_type(key), sample.entity, sample.payload)
     assert REGISTRY.key_of(event["type"], event["payload"]) == key
+    await mirror_into_store(resources.pool, event)
 
     output = await run_master(resources, event, thread_config())
 
@@ -152,10 +153,10 @@ async def test_an_unknown_type_reaches_no_domain(resources: Resources) -> None:
 async def test_run_is_checkpointed_in_postgres_at_every_level(resources: Resources) -> None:
     config = thread_config()
     thread_id = config["configurable"]["thread_id"]
-    sample = SAMPLES["product.updated"]
+    sample = SAMPLES["stock.updated"]
 
     output = await run_master(
-        resources, make_event("product.updated", sample.entity, sample.payload), config
+        resources, make_event("stock.updated", sample.entity, sample.payload), config
     )
 
     async with resources.pool.connection() as conn:
@@ -180,5 +181,6 @@ async def test_parallel_domains_each_return_only_their_own_outcomes(
     assert sorted((o["domain"], o["specialist"]) for o in output["outcomes"]) == [
         ("cms", "content_drafting"),
         ("ecommerce", "catalog_seo"),
+        ("ecommerce", "merchandising"),
         ("integration", "channel_sync"),
     ]

@@ -43,7 +43,7 @@ from tests.fakes.openai_server import (
     use_fake_openai,
 )
 from tests.graph.samples import SAMPLES
-from tests.graph.support import make_event, open_context
+from tests.graph.support import make_event, mirror_into_store, open_context
 
 MODEL = "openai:fake-model"
 CALL_ID = re.compile(r"^call_[0-9a-f]{24}$")
@@ -146,6 +146,7 @@ async def test_model_plans_each_routed_event_through_its_specialists(
     fake_openai.reset(FollowThePlaybook())
     sample = SAMPLES[key]
     event = sample_event(key)
+    await mirror_into_store(resources.pool, event)
 
     output = await run_master(resources, event)
 
