@@ -1,7 +1,12 @@
-"""Approval deadlines: escalate at the warning mark, apply the policy's default at the end."""
+"""Approval deadlines: escalate at the warning mark, apply the policy's default at the end,
+and resume the runs that default decided (all of it here; the service only schedules it)."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import procrastinate
 from psycopg import AsyncConnection
 from psycopg.rows import DictRow
 from psycopg.types.json import Jsonb
@@ -9,6 +14,8 @@ from psycopg.types.json import Jsonb
 from hitl.approvals import COLUMNS, Approval
 from hitl.audit import append_audit
 from hitl.decisions import expiry_response
+from hitl.resume import queue_resume
+from runtime.database import Pool
 
 Conn = AsyncConnection[DictRow]
 
@@ -61,3 +68,25 @@ async def expire_due(conn: Conn) -> list[Approval]:
             details={"applied": decision["type"]},
         )
     return expired
+
+
+Notify = Callable[[str, dict[str, Any]], Awaitable[None]]
+
+
+async def apply_deadlines(pool: Pool, queue: procrastinate.App, notify: Notify) -> tuple[int, int]:
+    """Escalate approvals at their warning mark (a notice each); expire those past their
+    deadline and resume their runs with the policy's default. Returns (escalated, expired)."""
+    async with pool.connection() as conn, conn.transaction():
+        escalated = await escalate_due(conn)
+        expired = await expire_due(conn)
+        for approval in expired:
+            await queue_resume(queue, conn, approval)
+    for approval in escalated:
+        await notify(
+            "approval.escalated",
+            {
+                "approval_id": approval.approval_id,
+                "deadline_at": approval.deadline_at.isoformat(),
+            },
+        )
+    return len(escalated), len(expired)

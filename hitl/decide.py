@@ -10,10 +10,8 @@ import procrastinate
 from hitl.approvals import Approval, ApprovalStatus, get_approval, save_votes
 from hitl.audit import append_audit
 from hitl.decisions import DecisionError, DecisionIn, Voter, cast_vote
+from hitl.resume import queue_resume
 from runtime.database import Pool
-from runtime.events import event_entity
-from runtime.queue import defer_resume_run
-from runtime.thread_resume import queue_resume
 
 CONNECTION_TIMEOUT_S = 5.0
 
@@ -71,14 +69,8 @@ async def decide(
             details=details,
             address=voter.address,
         )
-        if outcome.status is ApprovalStatus.DECIDED and approval.event_id is not None:
-            entity = await event_entity(conn, tenant_id=tenant_id, event_id=approval.event_id)
-            if entity is not None:
-                await defer_resume_run(
-                    queue, conn, tenant_id=tenant_id, event_id=approval.event_id, entity=entity
-                )
-        if outcome.status is ApprovalStatus.DECIDED:  # a chat thread's approval: resume it
-            await queue_resume(queue, conn, tenant_id=tenant_id, thread_id=approval.thread_id)
+        if outcome.status is ApprovalStatus.DECIDED:
+            await queue_resume(queue, conn, approval)
         updated = await get_approval(conn, tenant_id=tenant_id, approval_id=approval_id)
     if updated is None:
         raise DecisionError(404, f"no approval {approval_id}")

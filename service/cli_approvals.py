@@ -33,7 +33,8 @@ def register(settings_loader: Callable[[], Settings]) -> None:
         ),
         tenant: TenantOption = "default",
     ) -> None:
-        """One line per approval: id, status, age, deadline, amount, action, rules."""
+        """One line per approval: id, status, age, deadline, amount, action, rules (an
+        attention item says `attention`)."""
         settings = settings_loader()
 
         async def fetch() -> list[ApprovalView]:
@@ -47,6 +48,8 @@ def register(settings_loader: Callable[[], Settings]) -> None:
         for view in views:
             amount = f"{view.amount:,.2f}" if view.amount is not None else "-"
             rules = ",".join(r["id"] for r in view.rules)
+            if view.kind == "attention":
+                rules = ",".join(["attention", *([rules] if rules else [])])
             typer.echo(
                 f"{view.approval_id}  {view.status.value:<8} age {view.age_s / 60:5.1f}m  "
                 f"due {view.deadline_at:%Y-%m-%d %H:%M}  {amount:>10}  "

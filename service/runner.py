@@ -25,6 +25,7 @@ from graph.tools.registry import build_tool_registry
 from graph.toolset import ToolRegistry
 from hitl.approvals import attach_interrupt, mark_applied, ready_to_resume
 from hitl.policy import load_policy
+from hitl.resume import queue_event_resume
 from runtime.events import (
     EventStatus,
     StoredEvent,
@@ -34,7 +35,6 @@ from runtime.events import (
     newer_processed_event,
     record_outcome,
 )
-from runtime.queue import defer_resume_run
 from runtime.resources import Resources
 
 logger = logging.getLogger(__name__)
@@ -206,8 +206,8 @@ class EventRunner:
         """Decisions taken while the event could not resume (it was failed or running)
         would otherwise wait forever: queue their resume now."""
         ready = await ready_to_resume(conn, tenant_id=event.tenant_id, event_id=event.event_id)
-        if event.entity and any(a.interrupt_id in pending for a in ready):
-            await defer_resume_run(
+        if any(a.interrupt_id in pending for a in ready):
+            await queue_event_resume(
                 self.resources.queue,
                 conn,
                 tenant_id=event.tenant_id,

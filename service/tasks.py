@@ -15,19 +15,17 @@ from procrastinate import JobContext, RetryStrategy
 from connectors.notify import post_notice
 from connectors.outbox import SmtpTarget, deliver_pending
 from graph.context import Notifier, no_notice
-from hitl.deadlines import escalate_due, expire_due
+from hitl.deadlines import apply_deadlines as apply_approval_deadlines
 from runtime.database import Pool
-from runtime.events import EventStatus, event_entity, record_outcome
+from runtime.events import EventStatus, record_outcome
 from runtime.queue import (
     EVENTS_QUEUE,
     MAINTENANCE_QUEUE,
     PROCESS_EVENT,
     RESUME_RUN,
-    defer_resume_run,
 )
 from runtime.recovery import Recovered
 from runtime.settings import Settings
-from runtime.thread_resume import queue_resume
 from service.chat_runs import register_chat_tasks
 from service.runner import EventRunner
 
@@ -147,38 +145,10 @@ def tasks_for(settings: Settings) -> Callable[[procrastinate.App], None]:
 
 
 async def apply_deadlines(runner: EventRunner) -> tuple[int, int]:
-    """Escalate approvals at their warning mark; expire those past their deadline and
-    resume their runs with the policy's default. Returns (escalated, expired)."""
+    """The periodic deadline pass (`hitl.deadlines.apply_deadlines`) with the runner's pool,
+    queue and notices. Returns (escalated, expired)."""
     resources = runner.resources
-    async with resources.pool.connection() as conn, conn.transaction():
-        escalated = await escalate_due(conn)
-        expired = await expire_due(conn)
-        for approval in expired:
-            await queue_resume(
-                resources.queue, conn, tenant_id=approval.tenant_id, thread_id=approval.thread_id
-            )
-            if approval.event_id is None:
-                continue
-            entity = await event_entity(
-                conn, tenant_id=approval.tenant_id, event_id=approval.event_id
-            )
-            if entity is not None:
-                await defer_resume_run(
-                    resources.queue,
-                    conn,
-                    tenant_id=approval.tenant_id,
-                    event_id=approval.event_id,
-                    entity=entity,
-                )
-    for approval in escalated:
-        await runner.notify(
-            "approval.escalated",
-            {
-                "approval_id": approval.approval_id,
-                "deadline_at": approval.deadline_at.isoformat(),
-            },
-        )
-    return len(escalated), len(expired)
+    return await apply_approval_deadlines(resources.pool, resources.queue, runner.notify)
 
 
 def notifier(queue: procrastinate.App, settings: Settings) -> Notifier:
