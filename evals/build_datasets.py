@@ -1,11 +1,13 @@
-"""Regenerate the shipped datasets: `python -m evals.build_datasets` writes events.jsonl and
-retail.jsonl next to this file.
+"""Regenerate the shipped datasets: `python -m evals.build_datasets` writes events.jsonl,
+retail.jsonl and kb_answers.jsonl next to this file.
 
 Events: one case per route key from the graph tests' per-route samples (what the hierarchy
 must call, pinned down there), events over the seeded store for every routed type from the
 pipeline benchmark's mix, and hand-made cases for high-value and fraud orders, duplicates,
 out-of-order and stale events, unknown and ignored types. Routing expectations are written
 out literally (frozen in the JSONL), so a routing change shows up as a regression.
+KB answers: support requests asking questions of kb_questions.jsonl; customer service must
+cite the section that answers them (the agent path of the knowledge base, offline embedder).
 Retail: τ-bench's 20 dev tasks as `support.requested` events carrying the gold operations,
 with τ-bench's expected end state of every changed order and user.
 """
@@ -371,6 +373,36 @@ def delivery_cases() -> list[dict[str, Any]]:
     return cases
 
 
+KB_EVERY = 4
+"""Every 4th line of kb_questions.jsonl is asked as a support request (22 of 86)."""
+
+
+def knowledge_cases() -> list[dict[str, Any]]:
+    """Support requests carrying a policy question: customer service answers from the sample
+    knowledge base and cites the chunk; the section that answers it must be the one cited."""
+    lines = (HERE / "kb_questions.jsonl").read_text("utf-8").splitlines()
+    cases = []
+    for n in range(0, len(lines), KB_EVERY):
+        item = json.loads(lines[n])
+        payload = {"customer": {"id": "mei_ahmed_5058"}, "question": item["question"]}
+        cases.append(
+            event_case(
+                f"kb-question-{n:02d}",
+                {"type": "support.requested", "entity": f"support:kb{n}", "payload": payload},
+                {
+                    "status": "done",
+                    "domains": ["ecommerce"],
+                    "tool_calls": [{"name": "search_knowledge_base"}],
+                    "tool_args": {"search_knowledge_base": "ignore"},
+                    "reply": {"facts": [item["expected_heading"]], "citations": True},
+                },
+                setup={"knowledge_base": "sample"},
+                tags=["knowledge_base", item["expected_document"]],
+            )
+        )
+    return cases
+
+
 def events_dataset() -> list[dict[str, Any]]:
     return [
         *sample_cases(),
@@ -418,7 +450,12 @@ def retail_dataset() -> list[dict[str, Any]]:
 
 
 def main() -> None:
-    for name, cases in (("events", events_dataset()), ("retail", retail_dataset())):
+    sets = (
+        ("events", events_dataset()),
+        ("retail", retail_dataset()),
+        ("kb_answers", knowledge_cases()),
+    )
+    for name, cases in sets:
         count = write_dataset(HERE / f"{name}.jsonl", cases)
         print(f"{name}.jsonl: {count} cases")
 

@@ -49,7 +49,7 @@ async def run_cases(
             observed = await run_case(
                 harness, case, tenant_for(run_id, index, repeat), template=template
             )
-            result = score(case, repeat, observed)
+            result = score(case, repeat, observed, set(observed.chunks))
         if progress is not None:
             progress(result)
         return result

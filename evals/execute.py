@@ -19,6 +19,8 @@ from graph.routing import REGISTRY
 from hitl.approvals import ApprovalStatus, list_approvals
 from hitl.decide import decide
 from hitl.decisions import DecisionError, DecisionIn, Voter
+from rag.embedders import make_embedder
+from rag.samples import ingest_sample_kb
 from runtime.events import CanonicalEvent, EventStatus, insert_event
 
 RELATIVE_TIME = re.compile(r"^now(?:([+-])(\d+)s)?$")
@@ -191,6 +193,15 @@ async def run_chat_case(harness: Harness, case: Case, tenant_id: str) -> Observa
     return observed
 
 
+async def tenant_chunks(pool: Any, tenant_id: str) -> list[int]:
+    """The ids of the tenant's knowledge-base chunks (a citation must name one of them)."""
+    async with pool.connection() as conn:
+        cursor = await conn.execute(
+            "SELECT chunk_id FROM kb_chunks WHERE tenant_id = %s", (tenant_id,)
+        )
+        return [int(row["chunk_id"]) for row in await cursor.fetchall()]
+
+
 def error_kind(exc: BaseException) -> str:
     if isinstance(exc, NotImplementedError):
         return "unsupported"
@@ -207,6 +218,10 @@ async def run_case(harness: Harness, case: Case, tenant_id: str, *, template: st
     with counting_usage() as usage:
         try:
             await create_case_tenant(harness.resources.pool, tenant_id, template=template)
+            if (case.data.get("setup") or {}).get("knowledge_base") == "sample":
+                await ingest_sample_kb(
+                    harness.resources.pool, tenant_id, embedder=make_embedder(harness.embedder)
+                )
             if case.kind == "chat":
                 await copy_kb(harness.resources.pool, tenant_id, template=template)
             runner = run_event_case if case.kind == "event" else run_chat_case
@@ -217,6 +232,7 @@ async def run_case(harness: Harness, case: Case, tenant_id: str, *, template: st
                 observed.end_state |= await read_end_state(
                     harness.resources.pool, tenant_id, wanted
                 )
+            observed.chunks = await tenant_chunks(harness.resources.pool, tenant_id)
         except Exception as exc:
             observed = Observation(error=f"{type(exc).__name__}: {exc}", error_kind=error_kind(exc))
     observed.model_calls, observed.tokens = usage.calls, usage.tokens

@@ -78,5 +78,7 @@ class Harness:
     events: EventDriver
     tools: ToolRegistry
     model: str = "offline"
+    embedder: str = "hashing"
+    """For cases whose tenant gets the sample knowledge base."""
     webhooks: WebhookIntake | None = None
     chat: ChatDriver | None = None

@@ -50,6 +50,8 @@ class Observation:
     specialists: list[str] = field(default_factory=list)
     intent: str | None = None
     turns: list[dict[str, Any]] = field(default_factory=list)
+    chunks: list[int] = field(default_factory=list)
+    """The tenant's knowledge-base chunk ids (citations are checked against them)."""
     """chat: each turn's reply and intent."""
     tool_calls: list[dict[str, Any]] = field(default_factory=list)
     approvals: list[dict[str, Any]] = field(default_factory=list)

@@ -134,6 +134,7 @@ async def run_eval(
             events=runner,
             tools=tools,
             model=settings.model,
+            embedder=settings.embedder,
             webhooks=SignedIntake(resources, config, secret),
             chat=GraphChatDriver(
                 resources,

@@ -20,7 +20,7 @@ from graph.routing import IGNORED, REGISTRY
 from service.cli import app
 
 EVALS = Path(__file__).parents[2] / "evals"
-DATASETS = [EVALS / "events.jsonl", EVALS / "retail.jsonl"]
+DATASETS = [EVALS / "events.jsonl", EVALS / "retail.jsonl", EVALS / "kb_answers.jsonl"]
 BROKEN_TYPE = "customer.updated"
 
 
@@ -47,6 +47,7 @@ def test_the_shipped_sets_pass_the_gate_and_write_three_reports(baseline: Path) 
     events = report["metrics"]["datasets"]["events"]
     assert events["routing_accuracy"] >= 0.99
     assert report["metrics"]["datasets"]["retail"]["end_state_match"] == 1.0
+    assert report["metrics"]["datasets"]["kb_answers"]["citation_validity"] == 1.0
     covered = {tag for case in report["cases"] for tag in case["tags"]}
     assert set(REGISTRY.routes) <= covered  # a case for every route key of the registry
     assert "| routing_accuracy |" in (baseline / "report.md").read_text()
