@@ -3,8 +3,10 @@ named with its reason, and the default policy then fails closed (issue 8, findin
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
+from graph import gate as gate_module
 from graph.context import OpsContext
 from graph.gate import facts_for
 from graph.state import SpecialistOutcome
@@ -126,3 +128,28 @@ async def test_a_fraud_review_that_never_scored_leaves_no_fraud_score(
 
     assert unknown["fraud_score"] == "the fraud review did not score this order"
     assert set(missing) == {"fraud_review", "fraud_hold"}
+
+
+def test_the_gate_names_no_room_s_tools_or_facts() -> None:
+    """Each tool declares its facts next to itself; the gate only runs them."""
+    source = Path(gate_module.__file__).read_text()
+    for name in ("fraud_review", "score_order_risk", "create_fulfillment", "budget", "unit_cost"):
+        assert name not in source, name
+
+
+async def test_a_tool_declares_the_facts_it_is_judged_by(resources: Resources) -> None:
+    tools = build_tool_registry()
+    reorder = tools.effect("propose_reorder")
+    context = OpsContext(pool=resources.pool, tools=tools)
+    args = {"product_id": "P", "item_id": "I", "quantity": 30, "unit_cost": 200.0, "reason": "x"}
+
+    facts = await facts_for(context, "default", "propose_reorder", args, state({}))
+
+    assert facts.values["budget"] == 6000.0
+    assert [source.__name__ for source in reorder.facts] == ["reorder_budget"]
+    unknown = await facts_for(
+        OpsContext(pool=resources.pool), "default", "propose_reorder", args, state({})
+    )
+    assert "budget" not in unknown.values  # a registry without the tool: no facts, fail closed
+    requirement = load_policy().evaluate("propose_reorder", unknown.values)
+    assert requirement is not None and requirement.missing == {"reorder_budget": ("budget",)}
