@@ -354,3 +354,35 @@ async def test_the_key_is_taken_from_x_api_key_or_bearer_and_scopes_the_tenant(
     assert found.json() == []
     taken = await client.post("/threads", json={"thread_id": thread_id}, headers=other)
     assert taken.status_code == 409
+
+
+async def test_post_chat_answers_and_names_the_approval_it_waits_for(
+    client: httpx.AsyncClient, operator: dict[str, str]
+) -> None:
+    first = await client.post(
+        "/chat", json={"message": "email ava.lopez3569@example.com"}, headers=operator
+    )
+    assert first.status_code == 200, first.text
+    thread_id = first.json()["thread_id"]
+    assert "Ava" in first.json()["reply"]
+    assert [a["tool"] for a in first.json()["actions"]][0] == "find_user_id_by_email"
+
+    async def chat(message: str) -> dict[str, Any]:
+        answer = await client.post(
+            "/chat", json={"thread_id": thread_id, "message": message}, headers=operator
+        )
+        assert answer.status_code == 200, answer.text
+        body: dict[str, Any] = answer.json()
+        return body
+
+    stated = await chat("cancel order #W8327915, ordered by mistake")
+    assert "#W8327915" in stated["reply"] and stated["pending_approvals"] == []
+    paused = await chat("yes")
+    (pending,) = paused["pending_approvals"]
+    assert pending["action"] == "cancel_pending_order"
+    assert pending["approval_id"].startswith("apr_")
+    assert "waiting for a reviewer" in paused["reply"]
+    refused = await client.post(
+        "/chat", json={"thread_id": thread_id, "message": "hello?"}, headers=operator
+    )
+    assert refused.status_code == 409

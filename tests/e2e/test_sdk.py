@@ -153,3 +153,22 @@ def test_opsgraph_chat_shows_tool_calls_and_waits_for_the_reviewer(
     assert "  → find_user_id_by_email" in output
     assert f"waiting for a reviewer: approval {pending[0]['approval_id']}" in output
     assert "opsgraph> Done: order #W5918442 is cancelled" in output
+
+
+def test_opsgraph_chat_without_a_url_runs_the_service_in_process(
+    database_url: str, tmp_path: Path
+) -> None:
+    env = opsgraph_env(tmp_path, database_url=database_url) | {"OPSGRAPH_LOG_LEVEL": "WARNING"}
+    chat = subprocess.run(
+        [sys.executable, "-m", "service.cli", "chat"],
+        env=env,
+        cwd=PROJECT_ROOT,
+        input="hello\n/quit\n",
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert chat.returncode == 0, chat.stdout + chat.stderr
+    assert chat.stdout.startswith("thread ")
+    assert "opsgraph> I can look up customers and their orders" in chat.stdout
