@@ -66,7 +66,13 @@ def delivery_of(row: dict[str, Any]) -> dict[str, Any]:
     return {"event": event}
 
 
-def decisions_of(approvals: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+def source_of(row: dict[str, Any]) -> Any:
+    """What the event carried (its raw body, else its payload): the names to look for."""
+    raw = row["raw_body"]
+    return json.loads(bytes(raw)) if raw is not None else row["payload"]
+
+
+def decisions_of(approvals: Sequence[dict[str, Any]], source: Any = None) -> list[dict[str, Any]]:
     """The recorded decisions as scripts: one per decided approval, matched by tool."""
     scripts: list[dict[str, Any]] = []
     for approval in approvals:
@@ -75,7 +81,7 @@ def decisions_of(approvals: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
             continue
         script: dict[str, Any] = {"tool": approval["tool_name"], "type": decision["type"]}
         if decision.get("args") is not None:
-            script["args"] = redact(decision["args"])
+            script["args"] = redact(decision["args"], also=source)
         if approval["required_approvers"] > 1:
             script["reviewers"] = approval["required_approvers"]
         scripts.append(script)
@@ -84,11 +90,12 @@ def decisions_of(approvals: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def expectation_of(row: dict[str, Any], approvals: Sequence[dict[str, Any]]) -> dict[str, Any]:
     specialists, calls = calls_of(list(row["timeline"] or []))
+    source = source_of(row)
     expected_calls: list[dict[str, Any]] = []
     tool_args: dict[str, str] = {"*": "subset"}
     for call in calls:
         args = call["args"] or {}
-        redacted = redact(args)
+        redacted = redact(args, also=source)
         if redacted != args:
             tool_args[str(call["name"])] = "ignore"
         expected_calls.append({"name": call["name"], "args": redacted})
@@ -128,7 +135,7 @@ def case_of(row: dict[str, Any], approvals: Sequence[dict[str, Any]]) -> dict[st
         "deliveries": [delivery_of(row)],
         "expect": expectation_of(row, approvals),
     }
-    decisions = decisions_of(approvals)
+    decisions = decisions_of(approvals, source_of(row))
     if decisions:
         case["decisions"] = decisions
     return case

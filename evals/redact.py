@@ -89,7 +89,7 @@ def redact_field(key: str, value: str, parent: str) -> str:
     name = _normal(key)
     if name in EMAIL_KEYS:
         return pseudonym_email(value) if value else value
-    if name in PERSON_KEYS or (name == "name" and parent in PERSON_CONTAINERS):
+    if is_person_field(key, parent):
         return f"Person {_tag(value)}" if value else value
     if name in ADDRESS_KEYS:
         return f"{_tag(value)} Redacted Street" if value else value
@@ -98,14 +98,42 @@ def redact_field(key: str, value: str, parent: str) -> str:
     return redact_text(value)
 
 
-def redact(value: Any, *, key: str = "", parent: str = "") -> Any:
-    """A JSON value with personal data replaced (keys decide for names and addresses; free
-    text is searched for emails, cards and phones)."""
+def is_person_field(key: str, parent: str) -> bool:
+    name = _normal(key)
+    return name in PERSON_KEYS or (name == "name" and parent in PERSON_CONTAINERS)
+
+
+def person_names(value: Any, *, key: str = "", parent: str = "") -> set[str]:
+    """Every word of the people's names the value holds under name fields."""
     if isinstance(value, dict):
         here = _normal(key)
-        return {k: redact(v, key=k, parent=here) for k, v in value.items()}
+        return set().union(*(person_names(v, key=k, parent=here) for k, v in value.items()))
     if isinstance(value, list):
-        return [redact(item, key=key, parent=parent) for item in value]
+        return set().union(*(person_names(item, key=key, parent=parent) for item in value))
+    if isinstance(value, str) and is_person_field(key, parent):
+        return set(re.findall(r"[^\W\d_]{2,}", value))
+    return set()
+
+
+def _walk(value: Any, key: str, parent: str, names: re.Pattern[str] | None) -> Any:
+    if isinstance(value, dict):
+        here = _normal(key)
+        return {k: _walk(v, k, here, names) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_walk(item, key, parent, names) for item in value]
     if isinstance(value, str):
-        return redact_field(key, value, parent)
+        clean = redact_field(key, value, parent)
+        if names is not None and clean == redact_text(value):  # free text, not a named field
+            clean = names.sub(lambda m: f"Person {_tag(m.group(0))}", clean)
+        return clean
     return value
+
+
+def redact(value: Any, *, also: Any = None) -> Any:
+    """A JSON value with personal data replaced: keys decide for names, addresses, emails
+    and phones; free text is searched for emails, cards, phones and the names the value
+    holds elsewhere (a note saying "gift for Mei" next to `first_name: Mei`), or that
+    `also` holds (the event a tool call's arguments came from)."""
+    words = sorted(person_names(value) | person_names(also), key=len, reverse=True)
+    names = re.compile(r"\b(?:" + "|".join(map(re.escape, words)) + r")\b") if words else None
+    return _walk(value, "", "", names)

@@ -43,6 +43,7 @@ from hitl.policy import load_policy
 from runtime.logging import configure_logging
 from runtime.resources import Resources, open_resources
 from runtime.settings import Settings
+from service.cli_eval_capture import register_capture
 from service.runner import EventRunner, compile_master_graph
 
 eval_app = typer.Typer(help="Offline evals: datasets, metrics, reports, a release gate.")
@@ -169,6 +170,7 @@ async def run_eval(
 def register(app: typer.Typer, settings_loader: Callable[..., Settings]) -> None:
     """Attach `opsgraph eval`; `settings_loader(model=...)` gives the CLI's settings."""
     app.add_typer(eval_app, name="eval")
+    register_capture(eval_app, settings_loader)
 
     @eval_app.command("run")
     def run(
