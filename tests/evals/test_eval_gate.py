@@ -18,6 +18,7 @@ from graph.domain import Domain, build_registry
 from graph.master import build_master_graph
 from graph.routing import IGNORED, REGISTRY
 from service.cli import app
+from tests.e2e.browser import headless_chromium
 
 EVALS = Path(__file__).parents[2] / "evals"
 DATASETS = [EVALS / "events.jsonl", EVALS / "retail.jsonl", EVALS / "kb_answers.jsonl"]
@@ -51,6 +52,19 @@ def test_the_shipped_sets_pass_the_gate_and_write_three_reports(baseline: Path) 
     covered = {tag for case in report["cases"] for tag in case["tags"]}
     assert set(REGISTRY.routes) <= covered  # a case for every route key of the registry
     assert "| routing_accuracy |" in (baseline / "report.md").read_text()
+
+
+async def test_the_shipped_sets_report_renders_in_chromium(baseline: Path, tmp_path: Path) -> None:
+    async with headless_chromium(tmp_path / "profile") as browser:
+        page = await browser.new_page()
+        await page.goto((baseline / "report.html").as_uri())
+        for chart in ("chart-metrics", "chart-confusion", "chart-latency"):
+            box = await page.locator(f"#{chart} svg").bounding_box()
+            assert box is not None and box["width"] > 100 and box["height"] > 100, chart
+        labels = await page.locator("#chart-confusion svg text").all_text_contents()
+        assert {"ecommerce", "billing", "crm", "cms", "integration"} <= set(labels)
+        await page.screenshot(path=str(baseline / "report.png"), full_page=True)
+    assert (baseline / "report.png").stat().st_size > 10_000
 
 
 def broken_registry() -> Any:
