@@ -21,7 +21,6 @@ from runtime.order_lines import check_event_lines
 EVENT_TYPE_PATTERN = r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$"
 
 
-
 class EventStatus(StrEnum):
     RECEIVED = "received"
     QUEUED = "queued"

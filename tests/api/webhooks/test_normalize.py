@@ -87,9 +87,7 @@ REQUIRED_MAPPINGS = [
 def test_every_registry_target_is_a_canonical_type(
     source: str, table: Mapping[str, SourceRoute]
 ) -> None:
-    strays = {
-        name: r.canonical for name, r in table.items() if r.canonical not in ACCEPTED
-    }
+    strays = {name: r.canonical for name, r in table.items() if r.canonical not in ACCEPTED}
 
     assert not strays, f"{source} maps to non-canonical types: {strays}"
 
