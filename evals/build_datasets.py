@@ -19,12 +19,12 @@ from pathlib import Path
 from typing import Any
 
 from bench.mix import build_events
+from connectors.store.seed import read_seed_file
 from evals.dataset import write_dataset
 from graph.routing import REGISTRY, key_for
 from tests.graph.samples import SAMPLES
 
 HERE = Path(__file__).parent
-RETAIL_TASKS = Path("/work/shared/data/retail")
 ACCEPT_ALL = [{"type": "accept"} for _ in range(4)]
 APPROVALS_OF_SAMPLES = {"content.requested": ["publish_generated"]}
 
@@ -414,8 +414,8 @@ def events_dataset() -> list[dict[str, Any]]:
 
 
 def retail_dataset() -> list[dict[str, Any]]:
-    tasks = json.loads((RETAIL_TASKS / "tasks_dev.json").read_text("utf-8"))
-    expected = json.loads((RETAIL_TASKS / "tasks_dev_expected.json").read_text("utf-8"))
+    tasks = read_seed_file("tasks_dev.json")
+    expected = read_seed_file("tasks_dev_expected.json")
     cases = []
     for index, (task, gold) in enumerate(zip(tasks, expected, strict=True)):
         operations = [{"name": a["name"], "arguments": a["kwargs"]} for a in task["actions"]]

@@ -38,7 +38,7 @@ def metric_bars_svg(series: Mapping[str, Mapping[str, Any]], names: Sequence[str
     ax.set_xticks([i + 0.4 - width / 2 for i in range(len(names))], names, rotation=30, ha="right")
     ax.set_ylim(0, 1.05)
     ax.set_ylabel("rate")
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))
     return figure_svg(fig)
 
 
