@@ -3,7 +3,7 @@
 The run seeds one template tenant the way `opsgraph store seed` does; each case's tenant is
 then copied from it inside the server (INSERT ... SELECT, four statements, one transaction).
 Measured on this machine (see evals/README.md): about 0.4 s per case to seed from the files,
-a few tens of milliseconds to copy the template tenant, and several seconds to clone a
+about 0.1 s to copy the template tenant, and several seconds to clone a
 template database per case (CREATE DATABASE plus a pool for it). Tenants isolate every row
 of ours, the ledger and the checkpoints (threads are named by event id), so they are correct.
 """
