@@ -94,6 +94,8 @@ def playbook(event: EventData, results: Sequence[ToolMessage]) -> PlaybookStep:
         return [call(create_fulfillment_tool, order_id=order_id)]
     if is_error(shipped) or not isinstance(shipped, dict):
         return f"order {order_id} reserved but not shipped: {shipped}"
+    if "tracking_id" not in shipped:  # the reviewer chose another action (a cancellation)
+        return f"order {order_id} not shipped: {shipped.get('status') or shipped}"
     email = event["payload"].get("email")
     confirmed = last_result(results, send_order_confirmation_tool.name)
     if email and confirmed is None:

@@ -114,6 +114,7 @@ async def test_two_pending_approvals_are_decided_independently(
     assert view["status"] == "done"
     assert {(o["domain"], o["specialist"]) for o in view["timeline"]} == {
         ("ecommerce", "catalog_seo"),
+        ("ecommerce", "merchandising"),
         ("cms", "content_drafting"),
         ("integration", "channel_sync"),
     }

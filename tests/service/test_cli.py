@@ -105,6 +105,7 @@ async def test_events_show_prints_status_and_timeline(
     assert shown["domains"] == ["ecommerce", "cms", "integration"]
     assert {o["specialist"] for o in shown["timeline"]} == {
         "catalog_seo",
+        "merchandising",
         "content_drafting",
         "channel_sync",
     }
