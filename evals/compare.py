@@ -63,3 +63,24 @@ def compare_reports(before: Mapping[str, Any], after: Mapping[str, Any]) -> Comp
         if moved and rate_a != rate_b:
             result.changed_checks[key] = moved
     return result
+
+
+def metric_deltas(
+    before: Mapping[str, Any], after: Mapping[str, Any]
+) -> list[tuple[str, str, float, float]]:
+    """(scope, metric, before, after) for every numeric metric that changed, overall and
+    per dataset both runs have."""
+    a, b = before["metrics"], after["metrics"]
+    scopes = [("overall", a["overall"], b["overall"])]
+    scopes += [
+        (name, a["datasets"][name], b["datasets"][name])
+        for name in sorted(a["datasets"].keys() & b["datasets"].keys())
+    ]
+    changed = []
+    for scope, old, new in scopes:
+        for name in sorted(old.keys() & new.keys()):
+            x, y = old[name], new[name]
+            numeric = isinstance(x, int | float) and isinstance(y, int | float)
+            if numeric and not isinstance(x, bool) and abs(float(x) - float(y)) > 1e-12:
+                changed.append((scope, name, float(x), float(y)))
+    return changed

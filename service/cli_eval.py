@@ -30,7 +30,7 @@ from api.webhooks.signing import saleor_hmac, shopify_headers, standard_headers,
 from api.webhooks.standard import verify_standard
 from api.webhooks.stripe import verify_stripe
 from evals.chat import GraphChatDriver
-from evals.compare import compare_reports, load_report
+from evals.compare import compare_reports, load_report, metric_deltas
 from evals.dataset import DatasetError, load_datasets
 from evals.engine import RunOptions, run_cases
 from evals.gate import check_gate, read_gate
@@ -230,7 +230,10 @@ def register(app: typer.Typer, settings_loader: Callable[..., Settings]) -> None
         after: Annotated[Path, typer.Argument(help="Later report.")],
     ) -> None:
         """Name every case that regressed or improved between two runs."""
-        result = compare_reports(load_report(before), load_report(after))
+        earlier, later = load_report(before), load_report(after)
+        result = compare_reports(earlier, later)
+        for scope, name, old, new in metric_deltas(earlier, later):
+            typer.echo(f"metric {scope}.{name}: {old:.4f} -> {new:.4f}")
         for key in result.regressed:
             typer.echo(f"regressed {key}: {', '.join(result.changed_checks.get(key, []))}")
         for key in result.improved:

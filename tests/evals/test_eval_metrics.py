@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from evals.compare import compare_reports
+from evals.compare import compare_reports, metric_deltas
 from evals.dataset import Case
 from evals.gate import check_gate
 from evals.matching import argument_accuracy, is_subset, trajectory_match
@@ -175,3 +175,22 @@ def test_compare_names_regressed_and_improved_cases() -> None:
     assert found.improved == ["b"]
     assert found.only_after == ["d"]
     assert found.changed_checks == {"a": ["routing"], "b": ["routing"]}
+
+
+def test_compare_lists_the_metrics_that_moved() -> None:
+    before = {
+        "metrics": {
+            "overall": {"pass_rate": 1.0, "latency_p50_s": None},
+            "datasets": {"events": {"routing_accuracy": 1.0}, "gone": {"pass_rate": 1.0}},
+        }
+    }
+    after = {
+        "metrics": {
+            "overall": {"pass_rate": 0.9, "latency_p50_s": 0.2},
+            "datasets": {"events": {"routing_accuracy": 0.95}},
+        }
+    }
+    assert metric_deltas(before, after) == [
+        ("overall", "pass_rate", 1.0, 0.9),
+        ("events", "routing_accuracy", 1.0, 0.95),
+    ]
