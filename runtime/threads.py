@@ -326,22 +326,35 @@ async def settle_thread(conn: Conn, thread_id: str, *, interrupted: bool, failed
 
 
 async def request_cancel(conn: Conn, run: RunRow) -> RunRow:
-    """A pending run ends at once (`interrupted`); a running one is stopped by its worker."""
-    if run.status is RunStatus.PENDING:
-        await conn.execute(
+    """A pending run ends at once (`interrupted`, its stream ended); a running one is
+    stopped by its worker at its next check. A finished run is left as it is."""
+    async with conn.transaction():
+        cursor = await conn.execute(
             """
             UPDATE runs SET status = 'interrupted', cancel_requested = true,
                    error = 'cancelled', updated_at = now()
-             WHERE run_id = %s
+             WHERE run_id = %s AND status = 'pending'
+            RETURNING run_id
             """,
             (run.run_id,),
         )
-        await settle_thread(conn, run.thread_id, interrupted=False, failed=False)
-    elif run.status is RunStatus.RUNNING:
-        await conn.execute(
-            "UPDATE runs SET cancel_requested = true, updated_at = now() WHERE run_id = %s",
-            (run.run_id,),
-        )
+        if await cursor.fetchone() is not None:
+            await conn.execute(
+                """
+                INSERT INTO run_events (run_id, seq, event, data)
+                SELECT %(run)s, coalesce(max(seq), 0) + 1, 'end', 'null'
+                  FROM run_events WHERE run_id = %(run)s
+                """,
+                {"run": run.run_id},
+            )
+            await conn.execute("SELECT pg_notify('run_events', %s)", (str(run.run_id),))
+            await settle_thread(conn, run.thread_id, interrupted=False, failed=False)
+        else:
+            await conn.execute(
+                "UPDATE runs SET cancel_requested = true, updated_at = now()"
+                " WHERE run_id = %s AND status = 'running'",
+                (run.run_id,),
+            )
     found = await get_run(conn, tenant_id=run.tenant_id, run_id=run.run_id)
     assert found is not None
     return found
