@@ -365,7 +365,7 @@ async def test_post_chat_answers_and_names_the_approval_it_waits_for(
     assert first.status_code == 200, first.text
     thread_id = first.json()["thread_id"]
     assert "Ava" in first.json()["reply"]
-    assert [a["tool"] for a in first.json()["actions"]][0] == "find_user_id_by_email"
+    assert first.json()["actions"][0]["tool"] == "find_user_id_by_email"
 
     async def chat(message: str) -> dict[str, Any]:
         answer = await client.post(
