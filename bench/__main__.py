@@ -8,11 +8,13 @@ import sys
 BENCHMARKS = (
     "bench.events",
     "bench.ingest",
+    "bench.hardening",
     "bench.pipeline",
     "bench.approvals",
     "bench.rag",
     "bench.rag_foreign",
     "bench.chat",
+    "bench.evals",
 )
 
 
