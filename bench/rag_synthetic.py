@@ -27,6 +27,7 @@ from pgvector.psycopg import register_vector_async
 from psycopg import sql
 
 from rag.embedders import HashingEmbedder
+from rag.fulltext import forget_frequencies
 from rag.index import CREATE_HNSW, HNSW_INDEX, ensure_index
 from runtime.database import Pool
 
@@ -215,6 +216,7 @@ async def load_synthetic(
             await conn.execute(CREATE_HNSW)
             index_s = time.perf_counter() - started
         await conn.execute("ANALYZE kb_chunks")
+    forget_frequencies()
     return LoadFigures(chunks=chunks, embed_s=embed_s, copy_s=copy_s, index_s=index_s)
 
 

@@ -294,7 +294,11 @@ class SentenceTransformerEmbedder:
         self.model = model
         self.batch_size = batch_size
         self._model: Any = SentenceTransformer(model, device="cpu", local_files_only=True)
-        found = self._model.get_sentence_embedding_dimension()
+        # sentence-transformers 6 renamed the getter and warns on the old name.
+        model_ = self._model
+        getter = getattr(model_, "get_embedding_dimension", None)
+        getter = getter or model_.get_sentence_embedding_dimension
+        found = getter()
         self._dimension = int(found) if found else len(self.embed_query("dimension probe"))
 
     @property

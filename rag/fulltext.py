@@ -2,7 +2,8 @@
 
 websearch_to_tsquery ANDs the words; a question rarely repeats every word of the passage
 that answers it, so a plain word list is ORed (ts_rank still prefers passages with more of
-them). Queries with phrases or exclusions ("..." or -word) keep the operator's meaning.
+them). Queries with phrases or exclusions ("..." or -word) keep the operator's meaning; a
+hyphenated word ("e-mail") is a phrase inside the OR, not a reason to keep the AND.
 
 Ranking reads the tsvector of every matching row, so an OR of common words costs a pass over
 much of a large table. From `PRUNE_FROM_CHUNKS` chunks on, words found in more than
@@ -14,6 +15,7 @@ if every word is common. Snippets still mark every word of the query.
 from __future__ import annotations
 
 import re
+import time
 from typing import Any
 
 from psycopg import AsyncConnection
@@ -22,11 +24,14 @@ from psycopg.rows import DictRow
 PRUNE_FROM_CHUNKS = 20_000
 COMMON_SHARE = 0.05
 KEEP_RAREST = 2
+FREQUENCIES_TTL_S = 60.0
 LEXEME = re.compile(r"'((?:[^']|'')+)'")
+OPERATOR_SYNTAX = re.compile(r'"|(?:^|\s)-\w')
+"""A quoted phrase or a leading-minus exclusion: websearch syntax the operator meant."""
 
 TSQUERY = """
 WITH typed AS (SELECT websearch_to_tsquery('english', %(query)s) AS strict)
-SELECT CASE WHEN strict::text ~ '[!<]' OR strict::text = '' THEN strict
+SELECT CASE WHEN %(keep)s OR strict::text = '' THEN strict
             ELSE replace(strict::text, ' & ', ' | ')::tsquery END AS query
   FROM typed
 """
@@ -50,7 +55,8 @@ SELECT most_common_elems::text::text[] AS lexemes, most_common_elem_freqs AS fre
 
 async def as_tsquery(conn: AsyncConnection[DictRow], query: str) -> str:
     """The query as tsquery text ('' when it has no words that count)."""
-    cursor = await conn.execute(TSQUERY, {"query": query})
+    keep = OPERATOR_SYNTAX.search(query) is not None
+    cursor = await conn.execute(TSQUERY, {"query": query, "keep": keep})
     row = await cursor.fetchone()
     return str(row["query"]) if row else ""
 
@@ -69,13 +75,32 @@ async def text_candidates(
     return [(r["chunk_id"], float(r["rank"])) for r in await cursor.fetchall()]
 
 
+_frequencies: dict[tuple[str, str, str], tuple[float, dict[str, float]]] = {}
+
+
 async def lexeme_frequencies(conn: AsyncConnection[DictRow]) -> dict[str, float]:
-    """Share of rows holding each frequent lexeme, from the last ANALYZE (empty before)."""
+    """Share of rows holding each frequent lexeme, from the last ANALYZE (empty before).
+    Statistics change only with ANALYZE, so they are read at most once a minute per
+    database rather than on every query."""
+    key = (conn.info.host, str(conn.info.port), conn.info.dbname)
+    cached = _frequencies.get(key)
+    if cached is not None and time.monotonic() - cached[0] < FREQUENCIES_TTL_S:
+        return cached[1]
     cursor = await conn.execute(LEXEME_FREQUENCIES)
     row = await cursor.fetchone()
-    if row is None or not row["lexemes"]:
-        return {}
-    return dict(zip(row["lexemes"], row["freqs"], strict=False))
+    found = (
+        {}
+        if row is None or not row["lexemes"]
+        else dict(zip(row["lexemes"], row["freqs"], strict=False))
+    )
+    if found:  # none yet: the table has not been analysed, so ask again next time
+        _frequencies[key] = (time.monotonic(), found)
+    return found
+
+
+def forget_frequencies() -> None:
+    """Drop the cached statistics (after a bulk load and its ANALYZE)."""
+    _frequencies.clear()
 
 
 def without_common_words(tsquery: str, frequencies: dict[str, float]) -> str:

@@ -11,6 +11,7 @@ from psycopg import AsyncConnection, sql
 from psycopg.rows import DictRow
 
 from rag.embedders import Embedder
+from rag.fulltext import forget_frequencies
 from runtime.database import Pool
 
 # Serializes claiming and re-building the index (and writes that depend on it).
@@ -105,6 +106,7 @@ async def bulk_load(pool: Pool, embedder: Embedder) -> AsyncIterator[None]:
             # refresh statistics, so the planner weighs the scope index against HNSW right.
             await conn.execute("SELECT gin_clean_pending_list('kb_chunks_search_text')")
             await conn.execute("ANALYZE kb_chunks")
+            forget_frequencies()
 
 
 async def build_hnsw(conn: AsyncConnection[DictRow]) -> None:

@@ -78,7 +78,11 @@ def summary_line(summary: IngestSummary) -> str:
 
 
 def hit_lines(number: int, hit: SearchHit) -> list[str]:
-    place = " > ".join(part for part in (hit.title, hit.heading_path) if part)
+    place = (
+        hit.heading_path
+        if hit.heading_path.startswith(hit.title)
+        else (" > ".join(part for part in (hit.title, hit.heading_path) if part))
+    )
     return [
         f"[{number}] {place}  ({hit.source}, chunk {hit.chunk_id}, score {hit.score:.4f})",
         f"    {' '.join(hit.snippet.split())}",

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import uuid
 from pathlib import Path
 
 import pytest
 
+from rag.search import SearchHit
+from service.cli_kb import hit_lines
 from service.process import opsgraph_env, run_cli
 from tests.rag.support import write_sample_folder
 
@@ -62,3 +65,23 @@ def test_ingest_list_search_delete_and_reindex(env: dict[str, str], tmp_path: Pa
     after = run_cli("kb", "search", "damaged", "--mode", "vector", env=other)
     assert after.returncode == 0 and after.stdout.startswith("[1] ")
     assert run_cli("kb", "search", "damaged", env=env).returncode == 2
+
+
+def test_a_hit_whose_heading_path_begins_with_the_title_names_it_once() -> None:
+    hit = SearchHit(
+        chunk_id=7,
+        document_id=uuid.uuid4(),
+        collection="policies",
+        source="kb/returns.md",
+        title="Returns and exchanges",
+        heading_path="Returns and exchanges > Damaged items",
+        position=0,
+        score=0.5,
+        snippet="a «damaged» item",
+        content="",
+    )
+    assert hit_lines(1, hit)[0].startswith("[1] Returns and exchanges > Damaged items  (")
+    other = SearchHit(**{**hit.as_dict(), "document_id": hit.document_id, "title": "Policies"})
+    assert hit_lines(2, other)[0].startswith(
+        "[2] Policies > Returns and exchanges > Damaged items  ("
+    )

@@ -33,6 +33,10 @@ async def test_questions_become_or_queries_and_phrases_stay(pool: Pool) -> None:
         )
         assert await as_tsquery(conn, '"damaged item" -glass') == ("'damag' <-> 'item' & !'glass'")
         assert await as_tsquery(conn, "the and of") == ""
+        assert await as_tsquery(conn, "Which e-mail address gets invoices?") == (
+            "'e-mail' <-> 'e' <-> 'mail' | 'address' | 'get' | 'invoic'"
+        )
+        assert await as_tsquery(conn, "invoices -draft") == "'invoic' & !'draft'"
 
 
 async def test_on_a_big_table_a_common_word_no_longer_drags_in_every_chunk(
