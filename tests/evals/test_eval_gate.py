@@ -21,7 +21,9 @@ from service.cli import app
 from tests.e2e.browser import headless_chromium
 
 EVALS = Path(__file__).parents[2] / "evals"
-DATASETS = [EVALS / "events.jsonl", EVALS / "retail.jsonl", EVALS / "kb_answers.jsonl"]
+DATASETS = [
+    EVALS / name for name in ("events.jsonl", "retail.jsonl", "kb_answers.jsonl", "chat.jsonl")
+]
 BROKEN_TYPE = "customer.updated"
 
 
