@@ -10,6 +10,7 @@ the thread's status when it ends.
 
 from __future__ import annotations
 
+import json
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -358,3 +359,33 @@ async def request_cancel(conn: Conn, run: RunRow) -> RunRow:
     found = await get_run(conn, tenant_id=run.tenant_id, run_id=run.run_id)
     assert found is not None
     return found
+
+
+async def abandon_run(conn: Conn, run_id: uuid.UUID, reason: str) -> bool:
+    """A run whose job was failed because its workers kept dying ends `error` with that
+    reason (its stream too), instead of keeping its thread `busy` forever."""
+    cursor = await conn.execute(
+        f"SELECT {RUN_COLUMNS} FROM runs WHERE run_id = %s AND status = ANY(%s)",
+        (run_id, list(OPEN_RUN)),
+    )
+    row = await cursor.fetchone()
+    if row is None:
+        return False
+    cursor = await conn.execute(
+        "SELECT coalesce(max(seq), 0) + 1 AS n FROM run_events WHERE run_id = %s", (run_id,)
+    )
+    seq = await cursor.fetchone()
+    await close_run(
+        conn,
+        RunRow.model_validate(row),
+        status=RunStatus.ERROR,
+        output=None,
+        error=reason,
+        interrupted=False,
+        last_event=(
+            int(seq["n"]) if seq else 1,
+            "error",
+            json.dumps({"error": "WorkerLost", "message": reason}),
+        ),
+    )
+    return True

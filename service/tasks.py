@@ -26,6 +26,7 @@ from runtime.queue import (
 )
 from runtime.recovery import Recovered
 from runtime.settings import Settings
+from runtime.threads import RUN_THREAD, abandon_run
 from service.chat_runs import register_chat_tasks
 from service.runner import EventRunner
 
@@ -39,9 +40,18 @@ logger = logging.getLogger(__name__)
 
 async def fail_abandoned_events(pool: Pool, recovered: list[Recovered]) -> int:
     """An event whose job was failed because its workers kept dying ends `failed` with
-    that reason, instead of resting in `running` with no job left to finish it."""
+    that reason, instead of resting in `running` with no job left to finish it (a chat
+    run ends `error`, its thread no longer busy)."""
     failed = 0
     for job in recovered:
+        if job.failed and job.task_name == RUN_THREAD:
+            async with pool.connection() as conn:
+                await abandon_run(
+                    conn,
+                    uuid.UUID(str(job.args["run_id"])),
+                    f"the worker running it died {job.crashes} times; not retried again",
+                )
+            continue
         if not job.failed or job.task_name not in EVENT_TASKS:
             continue
         await record_outcome(
