@@ -8,6 +8,7 @@ import uuid
 from typing import Annotated
 
 import typer
+from pydantic import ValidationError
 
 from runtime.events import EventStatus, get_event
 from runtime.logging import configure_logging
@@ -37,7 +38,14 @@ PortOption = Annotated[int | None, typer.Option(help="Port to bind (default: OPS
 
 
 def load_settings(**overrides: object) -> Settings:
-    settings = get_settings()
+    try:
+        settings = get_settings()
+    except ValidationError as error:
+        for problem in error.errors():
+            where = ".".join(str(part) for part in problem["loc"]).upper()
+            name = f"OPSGRAPH_{where}: " if where else ""
+            typer.echo(f"opsgraph: invalid setting {name}{problem['msg']}", err=True)
+        raise typer.Exit(2) from None
     changes = {key: value for key, value in overrides.items() if value is not None}
     settings = settings.model_copy(update=changes) if changes else settings
     configure_logging(settings.log_level)
