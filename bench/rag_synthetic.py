@@ -28,7 +28,7 @@ from psycopg import sql
 
 from rag.embedders import HashingEmbedder
 from rag.fulltext import forget_frequencies
-from rag.index import CREATE_HNSW, HNSW_INDEX, ensure_index
+from rag.index import CREATE_HNSW, CREATE_TEXT_INDEX, HNSW_INDEX, TEXT_INDEX, ensure_index
 from runtime.database import Pool
 
 SEED = 20261201
@@ -158,9 +158,8 @@ async def load_synthetic(
                 (tenant_id,),
             )
             await ensure_index(conn, embedder)
-            await conn.execute(
-                sql.SQL("DROP INDEX IF EXISTS {}").format(sql.Identifier(HNSW_INDEX))
-            )
+            for index in (HNSW_INDEX, TEXT_INDEX):
+                await conn.execute(sql.SQL("DROP INDEX IF EXISTS {}").format(sql.Identifier(index)))
             started = time.perf_counter()
             async with conn.cursor().copy(
                 "COPY kb_documents (tenant_id, document_id, collection, source, title,"
@@ -213,6 +212,7 @@ async def load_synthetic(
                 copy_s += time.perf_counter() - started
             started = time.perf_counter()
             await conn.execute("SET LOCAL maintenance_work_mem = '1GB'")
+            await conn.execute(CREATE_TEXT_INDEX)
             await conn.execute(CREATE_HNSW)
             index_s = time.perf_counter() - started
         await conn.execute("ANALYZE kb_chunks")

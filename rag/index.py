@@ -17,6 +17,7 @@ from runtime.database import Pool
 # Serializes claiming and re-building the index (and writes that depend on it).
 INDEX_LOCK_ID = 7_301_955_013
 HNSW_INDEX = "kb_chunks_embedding_hnsw"
+TEXT_INDEX = "kb_chunks_search_text"
 REINDEX_BATCH = 512
 BUILD_MEMORY = "512MB"
 
@@ -87,14 +88,16 @@ async def ensure_index(conn: AsyncConnection[DictRow], embedder: Embedder) -> In
 
 @asynccontextmanager
 async def bulk_load(pool: Pool, embedder: Embedder) -> AsyncIterator[None]:
-    """Drop the HNSW index for a big load and build it once afterwards (searches meanwhile
-    are exact: correct, slower). The build gets a larger `maintenance_work_mem`, so the
-    graph is built in memory. The index is rebuilt even if the load fails; a process killed
-    in between leaves it to the next ingestion's `ensure_index`."""
+    """Drop the HNSW and full-text indexes for a big load and build them once afterwards
+    (searches meanwhile scan the table: correct, slower): both build several times faster
+    than they take rows one by one. The builds get a larger `maintenance_work_mem`, so the
+    graph is built in memory. The indexes are rebuilt even if the load fails; a process
+    killed in between leaves them to the next ingestion's `ensure_index`."""
     async with pool.connection() as conn, conn.transaction():
         await conn.execute("SELECT pg_advisory_xact_lock(%s)", (INDEX_LOCK_ID,))
         check_embedder(await index_info(conn), embedder)
-        await conn.execute(sql.SQL("DROP INDEX IF EXISTS {}").format(sql.Identifier(HNSW_INDEX)))
+        for index in (HNSW_INDEX, TEXT_INDEX):
+            await conn.execute(sql.SQL("DROP INDEX IF EXISTS {}").format(sql.Identifier(index)))
     try:
         yield
     finally:
@@ -102,19 +105,23 @@ async def bulk_load(pool: Pool, embedder: Embedder) -> AsyncIterator[None]:
             async with conn.transaction():
                 await conn.execute("SELECT pg_advisory_xact_lock(%s)", (INDEX_LOCK_ID,))
                 await build_hnsw(conn)
-            # Merge the full-text index's pending list (every text query would scan it) and
-            # refresh statistics, so the planner weighs the scope index against HNSW right.
-            await conn.execute("SELECT gin_clean_pending_list('kb_chunks_search_text')")
+            # Fresh statistics: the planner weighs the scope index against HNSW with them,
+            # and full-text search reads lexeme frequencies from them.
             await conn.execute("ANALYZE kb_chunks")
             forget_frequencies()
 
 
 async def build_hnsw(conn: AsyncConnection[DictRow]) -> None:
-    """Create the HNSW index if it is missing. Call inside a transaction."""
+    """Create the HNSW and full-text indexes if they are missing (the full-text one is
+    the migration's, dropped only by `bulk_load`). Call inside a transaction."""
     await conn.execute(f"SET LOCAL maintenance_work_mem = '{BUILD_MEMORY}'")
+    await conn.execute(CREATE_TEXT_INDEX)
     await conn.execute(CREATE_HNSW)
 
 
+CREATE_TEXT_INDEX = sql.SQL(
+    "CREATE INDEX IF NOT EXISTS {} ON kb_chunks USING gin (search_text)"
+).format(sql.Identifier(TEXT_INDEX))
 CREATE_HNSW = sql.SQL(
     "CREATE INDEX IF NOT EXISTS {} ON kb_chunks USING hnsw (embedding vector_cosine_ops)"
 ).format(sql.Identifier(HNSW_INDEX))

@@ -20,6 +20,7 @@ from typing import Any, Literal
 
 from psycopg import AsyncConnection
 from psycopg.rows import DictRow
+from psycopg_pool import PoolTimeout
 
 from rag.embedders import Embedder, make_embedder
 from rag.fulltext import as_tsquery, text_candidates
@@ -31,6 +32,7 @@ MODES: tuple[Mode, ...] = ("hybrid", "text", "vector")
 RRF_K = 60
 DEFAULT_EF_SEARCH = 100
 MAX_EF_SEARCH = 1_000
+SECOND_CONNECTION_WAIT_S = 0.005
 EXACT_SCAN_MAX = 5_000
 """Scopes up to this many chunks are searched exactly: cheaper than a widened HNSW scan."""
 
@@ -126,18 +128,31 @@ async def search(
 
     `embedder`: the configured one, refused (EmbedderMismatchError) if the index was built
     with another; None uses the embedder the index records (what agents' tools do).
+    A hybrid search runs its text and vector sides at once on two connections when the
+    pool has a second one free right away (it never waits for one: sequential is fine).
     """
     async with pool.connection() as conn:
-        return await search_on(
-            conn,
-            tenant_id,
-            query,
-            k=k,
-            mode=mode,
-            collection=collection,
-            embedder=embedder,
-            ef_search=ef_search,
-        )
+        second: AsyncConnection[DictRow] | None = None
+        if mode == "hybrid":
+            try:
+                second = await pool.getconn(timeout=SECOND_CONNECTION_WAIT_S)
+            except PoolTimeout:
+                second = None
+        try:
+            return await search_on(
+                conn,
+                tenant_id,
+                query,
+                k=k,
+                mode=mode,
+                collection=collection,
+                embedder=embedder,
+                ef_search=ef_search,
+                vector_conn=second,
+            )
+        finally:
+            if second is not None:
+                await pool.putconn(second)
 
 
 async def search_on(
@@ -150,34 +165,48 @@ async def search_on(
     collection: str | None = None,
     embedder: Embedder | None = None,
     ef_search: int = DEFAULT_EF_SEARCH,
+    vector_conn: AsyncConnection[DictRow] | None = None,
 ) -> list[SearchHit]:
-    """`search` on a connection the caller holds (a tool's, for instance)."""
+    """`search` on a connection the caller holds (a tool's, for instance); with
+    `vector_conn`, the vector side runs there while the text side runs on `conn`."""
     if mode not in MODES:
         raise SearchError(f"mode must be one of {', '.join(MODES)}")
     if not 1 <= k <= 100:
         raise SearchError("k must be between 1 and 100")
     wanted = max(3 * k, 30)
     tsquery = await as_tsquery(conn, query)
-    text_ranked: list[tuple[int, float]] = []
-    vector_ranked: list[tuple[int, float]] = []
     scope = {"tenant_id": tenant_id, "collection": collection}
     cursor = await conn.execute(SCOPE_SIZE, scope)
     sizes = await cursor.fetchone()
     scoped, total = (int(sizes["scoped"]), int(sizes["total"])) if sizes else (0, 0)
     if scoped == 0:
         return []
-    if mode in ("hybrid", "text") and tsquery:
-        text_ranked = await text_candidates(conn, scope, tsquery, wanted, total)
-    if mode in ("hybrid", "vector"):
-        info = await index_info(conn)
-        if info is not None:
-            if embedder is None:
-                embedder = cached_embedder(info.embedder)
-            check_embedder(info, embedder)
-            vector = await asyncio.to_thread(embedder.embed_query, query)
-            vector_ranked = await vector_candidates(
-                conn, scope, vector_literal(vector), wanted, ef_search, (scoped, total)
-            )
+
+    async def text_side() -> list[tuple[int, float]]:
+        if mode in ("hybrid", "text") and tsquery:
+            return await text_candidates(conn, scope, tsquery, wanted, total)
+        return []
+
+    async def vector_side(on: AsyncConnection[DictRow]) -> list[tuple[int, float]]:
+        nonlocal embedder
+        if mode not in ("hybrid", "vector"):
+            return []
+        info = await index_info(on)
+        if info is None:
+            return []
+        if embedder is None:
+            embedder = cached_embedder(info.embedder)
+        check_embedder(info, embedder)
+        vector = await asyncio.to_thread(embedder.embed_query, query)
+        return await vector_candidates(
+            on, scope, vector_literal(vector), wanted, ef_search, (scoped, total)
+        )
+
+    if vector_conn is not None:
+        text_ranked, vector_ranked = await asyncio.gather(text_side(), vector_side(vector_conn))
+    else:
+        text_ranked = await text_side()
+        vector_ranked = await vector_side(conn)
     scored = fuse(mode, text_ranked, vector_ranked)[:k]
     if not scored:
         return []
