@@ -7,10 +7,12 @@ from typing import Any, Literal
 from langchain_core.messages import AIMessage, HumanMessage, SystemMessage, ToolMessage
 from langchain_core.runnables import RunnableConfig
 from langchain_core.runnables.config import get_config_list
+from langgraph.errors import GraphBubbleUp
 from langgraph.graph import END, START, StateGraph
 from langgraph.prebuilt import ToolNode, ToolRuntime
 from langgraph.prebuilt.tool_node import ToolInvocationError
 from langgraph.runtime import Runtime
+from opentelemetry import trace
 from psycopg import Error as DatabaseError
 from psycopg_pool import PoolTimeout
 
@@ -25,6 +27,7 @@ from graph.state import (
     ToolCallRecord,
 )
 
+TRACER = trace.get_tracer(__name__)
 MAX_TURNS = 12
 TRANSIENT_ERRORS = (DatabaseError, PoolTimeout)
 INVALID_ARGUMENTS = (
@@ -160,7 +163,19 @@ class SequentialToolNode(ToolNode):
                 execution_info=runtime.execution_info,
                 server_info=runtime.server_info,
             )
-            outputs.append(await self._arun_one(call, input_type, tool_runtime))  # type: ignore[arg-type]
+            with TRACER.start_as_current_span(
+                f"tool {call['name']}",
+                attributes={
+                    "gen_ai.operation.name": "execute_tool",
+                    "gen_ai.tool.name": call["name"],
+                },
+                record_exception=False,
+            ) as span:
+                try:
+                    outputs.append(await self._arun_one(call, input_type, tool_runtime))  # type: ignore[arg-type]
+                except GraphBubbleUp:
+                    span.set_attribute("opsgraph.tool.paused", True)  # an approval interrupt
+                    raise
         return self._combine_tool_outputs(outputs, input_type)
 
 

@@ -8,12 +8,19 @@ class and SQLSTATE only, because PostgreSQL quotes the failing value in its mess
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import traceback
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from datetime import UTC, datetime
 from types import TracebackType
+from typing import Any, Literal
 
 import psycopg
+from opentelemetry import trace
 
 # Bearer tokens, our API keys, webhook secrets and URL passwords.
 SECRET_PATTERNS = (
@@ -27,6 +34,21 @@ CARD_NUMBER = re.compile(r"(?<![\d.])\d(?:[ -]?\d){12,18}(?![\d])")
 CARD_MASK = "[card number]"
 
 ExcInfo = tuple[type[BaseException], BaseException, TracebackType | None] | tuple[None, None, None]
+LogFormat = Literal["text", "json"]
+
+LOG_FIELDS: ContextVar[dict[str, str]] = ContextVar("opsgraph_log_fields", default={})  # noqa: B039
+"""What the current run or request is about (event id, thread, tenant), for JSON lines."""
+
+
+@contextmanager
+def log_context(**fields: str | None) -> Iterator[None]:
+    """Tag every record logged inside with `fields` (None values are left out)."""
+    merged = {**LOG_FIELDS.get(), **{k: v for k, v in fields.items() if v is not None}}
+    token = LOG_FIELDS.set(merged)
+    try:
+        yield
+    finally:
+        LOG_FIELDS.reset(token)
 
 
 def luhn_valid(digits: str) -> bool:
@@ -122,11 +144,38 @@ class RedactingFormatter(logging.Formatter):
         return format_exception_safely(value)
 
 
-def configure_logging(level: str) -> None:
+class JsonFormatter(RedactingFormatter):
+    """One JSON object per line: time, level, logger, the redacted message, what the run is
+    about (`log_context`) and the trace id, so a log search and a trace meet."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        safe = logging.makeLogRecord(record.__dict__)
+        safe.exc_info, safe.exc_text, safe.stack_info = None, None, None
+        line: dict[str, Any] = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": super().format(safe),
+            **LOG_FIELDS.get(),
+        }
+        span_context = trace.get_current_span().get_span_context()
+        if span_context.is_valid:
+            line["trace_id"] = format(span_context.trace_id, "032x")
+            line["span_id"] = format(span_context.span_id, "016x")
+        if record.exc_info and record.exc_info[1] is not None:
+            line["exception"] = redact(format_exception_safely(record.exc_info[1]))
+        return json.dumps(line, ensure_ascii=False, default=str)
+
+
+def build_formatter(log_format: LogFormat) -> logging.Formatter:
+    if log_format == "json":
+        return JsonFormatter("%(message)s")
+    return RedactingFormatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s", "%H:%M:%S")
+
+
+def configure_logging(level: str, log_format: LogFormat = "text") -> None:
     handler = logging.StreamHandler()
-    handler.setFormatter(
-        RedactingFormatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s", "%H:%M:%S")
-    )
+    handler.setFormatter(build_formatter(log_format))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)

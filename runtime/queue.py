@@ -10,6 +10,7 @@ from psycopg import AsyncConnection
 from psycopg.rows import DictRow
 
 from runtime.database import RECONNECT_GIVE_UP_S
+from runtime.tracing import TRACE_CONTEXT_ARG, current_trace_context
 
 PROCESS_EVENT = "process_event"
 RESUME_RUN = "resume_run"
@@ -51,14 +52,17 @@ async def defer_event_job(
     entity: str,
 ) -> int:
     """Defer an event's job on `conn` (it commits with the caller's transaction), under the
-    entity's lock so one entity's jobs run one at a time, in order."""
+    entity's lock so one entity's jobs run one at a time, in order. Inside a trace, the job
+    carries its context, so the worker's run continues the same trace."""
     task: Any = queue.configure_task(
         name=task_name,
         queue=EVENTS_QUEUE,
         lock=entity_lock(tenant_id, entity),
         connection=conn,
     )
-    job_id: int = await task.defer_async(tenant_id=tenant_id, event_id=str(event_id))
+    traced = current_trace_context()
+    extra = {TRACE_CONTEXT_ARG: traced} if traced else {}
+    job_id: int = await task.defer_async(tenant_id=tenant_id, event_id=str(event_id), **extra)
     return job_id
 
 

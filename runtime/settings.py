@@ -77,6 +77,15 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     log_level: LogLevel = "INFO"
+    log_format: Literal["text", "json"] = Field(
+        default="text", description='"json": one JSON object per line (event, trace ids).'
+    )
+    otel_endpoint: str | None = Field(
+        default=None,
+        description="OTLP/HTTP collector base URL (spans go to <url>/v1/traces); unset: "
+        "no tracing, nothing exported.",
+    )
+    otel_service_name: str = Field(default="opsgraph", description="service.name on spans.")
     pool_min_size: int = Field(default=2, ge=1)
     pool_max_size: int = Field(default=16, ge=1)
     worker_concurrency: int = Field(default=4, ge=1)
@@ -188,6 +197,11 @@ class Settings(BaseSettings):
         if value is None or not value.strip():
             return None
         return require_secure_url(value.strip(), allow_file=False, what="OPSGRAPH_NOTIFY_URL")
+    @field_validator("otel_endpoint")
+    @classmethod
+    def _otel_endpoint(cls, value: str | None) -> str | None:
+        return value.strip() if value and value.strip() else None
+
 
     @field_validator("openai_base_url")
     @classmethod

@@ -10,6 +10,8 @@ from typing import Any
 
 import httpx
 import procrastinate
+from opentelemetry import trace
+from opentelemetry.trace import SpanKind
 from procrastinate import JobContext, RetryStrategy
 
 from connectors.notify import post_notice
@@ -18,6 +20,7 @@ from graph.context import Notifier, no_notice
 from hitl.deadlines import apply_deadlines as apply_approval_deadlines
 from runtime.database import Pool
 from runtime.events import EventStatus, record_outcome
+from runtime.logging import log_context
 from runtime.queue import (
     EVENTS_QUEUE,
     MAINTENANCE_QUEUE,
@@ -27,6 +30,7 @@ from runtime.queue import (
 from runtime.recovery import Recovered
 from runtime.settings import Settings
 from runtime.threads import RUN_THREAD, abandon_run
+from runtime.tracing import context_from
 from service.chat_runs import register_chat_tasks
 from service.runner import EventRunner
 
@@ -36,6 +40,8 @@ SEND_NOTICE = "send_notice"
 EVENT_TASKS = frozenset({PROCESS_EVENT, RESUME_RUN})
 
 logger = logging.getLogger(__name__)
+TRACER = trace.get_tracer(__name__)
+"""A proxy: it traces to whatever provider the composition root installed (none: no-op)."""
 
 
 async def fail_abandoned_events(pool: Pool, recovered: list[Recovered]) -> int:
@@ -84,13 +90,33 @@ def register_tasks(
     def event_task(name: str, step: Callable[[EventRunner], RunStep]) -> None:
         """An event job: `step` of the runner, told whether this is the last attempt."""
 
-        async def run_step(context: JobContext, *, tenant_id: str, event_id: str) -> None:
+        async def run_step(
+            context: JobContext,
+            *,
+            tenant_id: str,
+            event_id: str,
+            trace_context: dict[str, str] | None = None,
+        ) -> None:
             runner: EventRunner = context.additional_context[RUNNER_KEY]
-            await step(runner)(
-                tenant_id=tenant_id,
-                event_id=uuid.UUID(event_id),
-                final_attempt=context.job.attempts >= retries,
-            )
+            with (
+                log_context(event_id=event_id, tenant=tenant_id, thread=f"event:{event_id}"),
+                TRACER.start_as_current_span(
+                    f"job {name}",
+                    context=context_from(trace_context),
+                    kind=SpanKind.CONSUMER,
+                    attributes={
+                        "opsgraph.event_id": event_id,
+                        "opsgraph.tenant": tenant_id,
+                        "messaging.system": "procrastinate",
+                        "messaging.message.id": str(context.job.id),
+                    },
+                ),
+            ):
+                await step(runner)(
+                    tenant_id=tenant_id,
+                    event_id=uuid.UUID(event_id),
+                    final_attempt=context.job.attempts >= retries,
+                )
 
         queue.task(name=name, queue=EVENTS_QUEUE, pass_context=True, retry=retry)(run_step)
 

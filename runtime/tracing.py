@@ -1,0 +1,117 @@
+"""OpenTelemetry tracing: the provider, database spans, and a trace context that rides in jobs.
+
+Off unless `OPSGRAPH_OTEL_ENDPOINT` is set: then nothing is exported and the API's no-op
+tracer makes every span here a cheap no-op. The provider is built and installed by the
+composition root (`service`), never at import. A webhook's trace reaches the worker through
+the job's arguments (a W3C `traceparent`), so one trace runs from the ack to the outcome.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from opentelemetry import context, propagate, trace
+from opentelemetry.instrumentation.psycopg import PsycopgInstrumentor
+from opentelemetry.sdk.resources import SERVICE_NAME, Resource
+from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
+from opentelemetry.sdk.trace.export import BatchSpanProcessor
+from opentelemetry.sdk.trace.sampling import (
+    ALWAYS_ON,
+    Decision,
+    ParentBased,
+    Sampler,
+    SamplingResult,
+)
+from opentelemetry.trace import Link, SpanKind
+from opentelemetry.util.types import Attributes
+
+TRACE_CONTEXT_ARG = "trace_context"
+"""The job argument that carries the deferring request's trace context."""
+
+
+class NoLoneClientSpans(Sampler):
+    """Drops a client span with no parent: a database call outside any request or job
+    (queue polling, heartbeats) is not worth a trace of its own; everything else is kept."""
+
+    def should_sample(
+        self,
+        parent_context: context.Context | None,
+        trace_id: int,
+        name: str,
+        kind: SpanKind | None = None,
+        attributes: Attributes = None,
+        links: Sequence[Link] | None = None,
+        trace_state: trace.TraceState | None = None,
+    ) -> SamplingResult:
+        if kind is SpanKind.CLIENT:
+            return SamplingResult(Decision.DROP)
+        return ALWAYS_ON.should_sample(
+            parent_context, trace_id, name, kind, attributes, links, trace_state
+        )
+
+    def get_description(self) -> str:
+        return "NoLoneClientSpans"
+
+
+def build_tracer_provider(
+    *, service_name: str, processors: Sequence[SpanProcessor]
+) -> TracerProvider:
+    """A provider that samples every trace started by a request or a job."""
+    provider = TracerProvider(
+        resource=Resource.create({SERVICE_NAME: service_name}),
+        sampler=ParentBased(root=NoLoneClientSpans()),
+    )
+    for processor in processors:
+        provider.add_span_processor(processor)
+    return provider
+
+
+def otlp_provider(endpoint: str, *, service_name: str) -> TracerProvider:
+    """Spans batched to an OTLP/HTTP collector (`endpoint` is its base URL, as for
+    OTEL_EXPORTER_OTLP_ENDPOINT: `/v1/traces` is appended)."""
+    from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+
+    exporter = OTLPSpanExporter(endpoint=endpoint.rstrip("/") + "/v1/traces")
+    return build_tracer_provider(
+        service_name=service_name, processors=[BatchSpanProcessor(exporter)]
+    )
+
+
+def install_tracing(provider: TracerProvider) -> None:
+    """Make `provider` the process's tracer provider and trace every database call.
+
+    OpenTelemetry lets a process set its provider once; a later call is ignored (with a
+    warning in the log), so a process traces to one place for its lifetime."""
+    trace.set_tracer_provider(provider)
+    instrumentor = PsycopgInstrumentor()
+    if not instrumentor.is_instrumented_by_opentelemetry:
+        instrumentor.instrument(tracer_provider=provider, skip_dep_check=True)
+
+
+def uninstall_database_tracing() -> None:
+    """Stop tracing connections opened from now on (tests that traced a run)."""
+    instrumentor = PsycopgInstrumentor()
+    if instrumentor.is_instrumented_by_opentelemetry:
+        instrumentor.uninstrument()
+
+
+def current_trace_context() -> dict[str, str]:
+    """The active span's context as W3C headers (`traceparent`), empty when none is active."""
+    carrier: dict[str, str] = {}
+    if trace.get_current_span().get_span_context().is_valid:
+        propagate.inject(carrier)
+    return carrier
+
+
+def context_from(carrier: dict[str, Any] | None) -> context.Context | None:
+    """The context a job was deferred in, to parent the job's span; None without one."""
+    if not carrier:
+        return None
+    return propagate.extract({str(k): str(v) for k, v in carrier.items()})
+
+
+def current_trace_id() -> str | None:
+    """The active trace's id in hex (as collectors show it), or None outside a trace."""
+    span_context = trace.get_current_span().get_span_context()
+    return format(span_context.trace_id, "032x") if span_context.is_valid else None
