@@ -9,13 +9,14 @@ from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontext
 import procrastinate
 from fastapi import Depends, FastAPI
 
-from api import approvals, chat, events, health, inbox, kb, keys, langgraph
+from api import approvals, chat, events, health, inbox, kb, keys, langgraph, metrics
 from api.deps import storable_params
 from api.errors import complete_contract, install_error_handlers
 from api.limits import BodyLimit
 from api.webhooks import router as webhooks
 from api.webhooks.config import WebhookConfig
 from graph.toolset import ToolRegistry
+from runtime.metrics import ProcessMetrics
 from runtime.resources import Resources, open_resources
 from runtime.run_events import listening
 from runtime.settings import Settings
@@ -60,6 +61,8 @@ def create_app(
     app.state.webhooks = WebhookConfig.from_settings(settings)
     app.state.tools = tools if tools is not None else ToolRegistry()
     app.add_middleware(BodyLimit, max_body_bytes=settings.max_body_bytes)
+    app.state.metrics = ProcessMetrics()
+    app.add_middleware(metrics.AnswerTiming, metrics=app.state.metrics, config=app.state.webhooks)
     install_error_handlers(app)
     app.include_router(health.router)
     app.include_router(events.router)
@@ -70,5 +73,6 @@ def create_app(
     app.include_router(kb.build_router(max_upload_bytes=settings.kb_max_upload_bytes))
     app.include_router(langgraph.build_router())
     app.include_router(chat.router)
+    app.include_router(metrics.router)
     complete_contract(app)
     return app

@@ -147,6 +147,11 @@ class Settings(BaseSettings):
     admin_key: SecretStr | None = Field(
         default=None, description="An admin API key for CLI operator actions (tools call/run)."
     )
+    metrics_token: SecretStr | None = Field(
+        default=None,
+        description="A bearer token Prometheus may read /metrics with (operator/admin keys "
+        "may too); /metrics is never anonymous.",
+    )
     session_ttl_s: int = Field(
         default=8 * 3600, ge=60, description="An inbox session ends this long after sign-in."
     )
@@ -167,6 +172,7 @@ class Settings(BaseSettings):
         "standard_webhook_secrets",
         "smtp_url",
         "admin_key",
+        "metrics_token",
     )
     @classmethod
     def _blank_is_unset(cls, value: SecretStr | None) -> SecretStr | None:
