@@ -89,8 +89,14 @@ def install_tracing(provider: TracerProvider) -> None:
         instrumentor.instrument(tracer_provider=provider, skip_dep_check=True)
 
 
-def uninstall_database_tracing() -> None:
-    """Stop tracing connections opened from now on (tests that traced a run)."""
+def tracing_installed() -> bool:
+    """Whether `install_tracing` ran (and no `uninstall_tracing` since): graphs compiled
+    now get their node spans."""
+    return bool(PsycopgInstrumentor().is_instrumented_by_opentelemetry)
+
+
+def uninstall_tracing() -> None:
+    """Stop tracing connections opened and graphs compiled from now on (tests)."""
     instrumentor = PsycopgInstrumentor()
     if instrumentor.is_instrumented_by_opentelemetry:
         instrumentor.uninstrument()

@@ -23,6 +23,7 @@ from graph.models import OFFLINE, build_planner
 from graph.state import EventData
 from graph.tools.registry import build_tool_registry
 from graph.toolset import ToolRegistry
+from graph.tracing import NodeSpans
 from hitl.approvals import attach_interrupt, mark_applied, ready_to_resume
 from hitl.policy import load_policy
 from hitl.resume import queue_event_resume
@@ -36,6 +37,7 @@ from runtime.events import (
     record_outcome,
 )
 from runtime.resources import Resources
+from runtime.tracing import tracing_installed
 
 logger = logging.getLogger(__name__)
 
@@ -58,16 +60,18 @@ def durability_for(model: str) -> Durability:
 
 
 def compile_master_graph(resources: Resources) -> MasterGraph:
-    """The hierarchy for the configured planner, checkpointed in Postgres."""
+    """The hierarchy for the configured planner, checkpointed in Postgres (with a span per
+    node when tracing is on)."""
     settings = resources.settings
     planner = build_planner(
         settings.model,
         timeout_s=settings.model_timeout_s,
         max_retries=settings.model_max_retries,
     )
-    return build_master_graph(planner=planner).compile(
+    graph = build_master_graph(planner=planner).compile(
         checkpointer=resources.checkpointer, store=resources.store
     )
+    return graph.with_config(callbacks=[NodeSpans()]) if tracing_installed() else graph
 
 
 def thread_config(event_id: uuid.UUID, run: int = 1) -> RunnableConfig:

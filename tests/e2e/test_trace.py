@@ -22,7 +22,7 @@ from opentelemetry.trace import SpanKind
 from api.webhooks.signing import shopify_headers
 from runtime.resources import Resources
 from runtime.settings import Settings
-from runtime.tracing import build_tracer_provider, uninstall_database_tracing
+from runtime.tracing import build_tracer_provider, uninstall_tracing
 from service.app import build_service_app
 from tests.support import drain_queue
 
@@ -55,7 +55,7 @@ def provider(exporter: InMemorySpanExporter) -> Iterator[TracerProvider]:
         service_name="opsgraph-test", processors=[SimpleSpanProcessor(exporter)]
     )
     yield traced
-    uninstall_database_tracing()
+    uninstall_tracing()
 
 
 @pytest.fixture(scope="module")
@@ -109,6 +109,8 @@ async def test_one_trace_spans_the_webhook_the_workers_run_and_its_tool_calls(
 
     tools = [s for s in trace if s.name.startswith("tool ")]
     assert tools, names
+    nodes = {s.name for s in trace if s.name.startswith("node ")}
+    assert {"node route", "node plan", "node act"} <= nodes, sorted(nodes)
     database = [s for s in trace if s.kind is SpanKind.CLIENT]
     parents = {s.parent.span_id for s in database if s.parent is not None}
     assert request.context.span_id in parents, "the webhook's own insert is traced"
