@@ -96,4 +96,5 @@ class GraphChatDriver:
                 {"name": a.get("tool"), "args": a.get("args") or {}, "status": a.get("status")}
                 for a in values.get("actions") or []
             ],
+            citations=list(values.get("citations") or []),
         )

@@ -189,7 +189,9 @@ async def run_chat_case(harness: Harness, case: Case, tenant_id: str) -> Observa
         observed.tool_calls += turn.tool_calls
     observed.intent = turns[-1].intent if turns else None
     observed.reply = turns[-1].reply if turns else ""
-    observed.turns = [{"reply": turn.reply, "intent": turn.intent} for turn in turns]
+    observed.turns = [
+        {"reply": turn.reply, "intent": turn.intent, "citations": turn.citations} for turn in turns
+    ]
     return observed
 
 

@@ -55,6 +55,8 @@ class ChatTurnResult:
     domains: list[str] = field(default_factory=list)
     specialists: list[str] = field(default_factory=list)
     tool_calls: list[dict[str, Any]] = field(default_factory=list)
+    citations: list[dict[str, Any]] = field(default_factory=list)
+    """The turn's citations as the chat state keeps them: `{n, chunk_id, document, ...}`."""
 
 
 class ChatDriver(Protocol):

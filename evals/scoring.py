@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -12,7 +13,6 @@ from evals.observe import Observation
 
 CITATION = re.compile(r"\[(\d+)\]")
 SOURCE_ENTRY = re.compile(r"\[(\d+)\][^\[]*?chunk\s+(\d+)", re.IGNORECASE)
-DOCUMENT_ENTRY = re.compile(r"\[(\d+)\][^\[]*?\([\w./-]+\.\w+\)")
 
 
 @dataclass
@@ -48,12 +48,21 @@ def cited_ok(reply: str, known_chunks: set[int] | None) -> bool:
     body, _, sources = reply.partition("Sources:")
     cited = {int(n) for n in CITATION.findall(body)}
     entries = {int(n): int(chunk) for n, chunk in SOURCE_ENTRY.findall(sources)}
-    if known_chunks is None:  # chat replies name the document: `[1] Heading (path.md)`
-        named = entries.keys() | {int(n) for n in DOCUMENT_ENTRY.findall(sources)}
-        return bool(cited) and cited <= named
     if not cited or not cited <= entries.keys():
         return False
-    return all(entries[n] in known_chunks for n in cited)
+    return known_chunks is None or all(entries[n] in known_chunks for n in cited)
+
+
+def chat_cited_ok(turn: Mapping[str, Any], known_chunks: set[int] | None) -> bool:
+    """A chat turn cites at least one [n], every [n] is one of the turn's citations (the
+    chat state's `{n, chunk_id}`, whatever the reply prints), each naming a chunk of the
+    tenant's knowledge base when those are known."""
+    body = str(turn.get("reply") or "").partition("Sources:")[0]
+    cited = {int(n) for n in CITATION.findall(body)}
+    chunks = {int(c["n"]): c.get("chunk_id") for c in turn.get("citations") or []}
+    if not cited or not cited <= chunks.keys():
+        return False
+    return known_chunks is None or all(chunks[n] in known_chunks for n in cited)
 
 
 def score(
@@ -111,16 +120,19 @@ def score(
             f.lower() in text for f in reply.get("facts") or []
         ) and not any(f.lower() in text for f in reply.get("absent") or [])
     if reply.get("citations"):
-        # a chat reply's Sources name documents; the chat graph itself refuses numbers its
-        # searches did not show (graph/chat/citations.py)
-        chunks = None if case.kind == "chat" else known_chunks
-        result.citations_valid = cited_ok(observed.reply, chunks)
+        if case.kind == "chat":
+            last = observed.turns[-1] if observed.turns else {}
+            result.citations_valid = chat_cited_ok(last, known_chunks)
+        else:
+            result.citations_valid = cited_ok(observed.reply, known_chunks)
         checks["citations"] = result.citations_valid
-    score_turns(case, observed, checks)
+    score_turns(case, observed, checks, known_chunks)
     return result
 
 
-def score_turns(case: Case, observed: Observation, checks: dict[str, bool]) -> None:
+def score_turns(
+    case: Case, observed: Observation, checks: dict[str, bool], known_chunks: set[int] | None
+) -> None:
     """Chat: each turn's own expectations (intent, facts, absent texts, citations)."""
     turns = (case.data.get("chat") or {}).get("turns") or []
     for index, turn in enumerate(turns):
@@ -139,9 +151,7 @@ def score_turns(case: Case, observed: Observation, checks: dict[str, bool]) -> N
             )
             checks["reply_facts"] = checks.get("reply_facts", True) and ok
         if want.get("citations"):
-            checks["citations"] = checks.get("citations", True) and cited_ok(
-                str(got.get("reply") or ""), None
-            )
+            checks["citations"] = checks.get("citations", True) and chat_cited_ok(got, known_chunks)
 
 
 def is_subset_state(expected: dict[str, Any], actual: dict[str, Any]) -> bool:

@@ -11,6 +11,7 @@ import psycopg
 from typer.testing import CliRunner
 
 from evals.dataset import load_dataset, write_dataset
+from evals.scoring import chat_cited_ok
 from rag.samples import sample_files
 from service.cli import app
 
@@ -70,3 +71,12 @@ def test_chat_cases_cite_the_copied_knowledge_base_and_leave_unapproved_writes_u
         ).fetchall()
     assert len(documents) == len(PICKED)  # every chat case had the knowledge base of its own
     assert {count for _, count in documents} == {len(sample_files())}
+
+
+def test_a_chat_citation_must_be_one_the_turn_made_and_name_a_tenant_chunk() -> None:
+    made = [{"n": 1, "chunk_id": 41}, {"n": 2, "chunk_id": 42}]
+    assert chat_cited_ok({"reply": "Within 7 days [2].", "citations": made}, {41, 42})
+    assert chat_cited_ok({"reply": "7 days [1].\nSources: [1] x (a.md)", "citations": made}, None)
+    assert not chat_cited_ok({"reply": "Within 7 days [3].", "citations": made}, None)
+    assert not chat_cited_ok({"reply": "Within 7 days [2].", "citations": made}, {41})
+    assert not chat_cited_ok({"reply": "Within 7 days.", "citations": made}, None)
