@@ -197,17 +197,17 @@ class Settings(BaseSettings):
             return None
         return require_secure_url(value.strip(), allow_file=True, what="OPSGRAPH_SALEOR_JWKS_URL")
 
+    @field_validator("otel_endpoint")
+    @classmethod
+    def _otel_endpoint(cls, value: str | None) -> str | None:
+        return value.strip() if value and value.strip() else None
+
     @field_validator("notify_url")
     @classmethod
     def _notify_transport(cls, value: str | None) -> str | None:
         if value is None or not value.strip():
             return None
         return require_secure_url(value.strip(), allow_file=False, what="OPSGRAPH_NOTIFY_URL")
-    @field_validator("otel_endpoint")
-    @classmethod
-    def _otel_endpoint(cls, value: str | None) -> str | None:
-        return value.strip() if value and value.strip() else None
-
 
     @field_validator("openai_base_url")
     @classmethod
