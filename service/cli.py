@@ -48,7 +48,7 @@ def load_settings(**overrides: object) -> Settings:
         raise typer.Exit(2) from None
     changes = {key: value for key, value in overrides.items() if value is not None}
     settings = settings.model_copy(update=changes) if changes else settings
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
     return settings
 
 
@@ -83,10 +83,12 @@ def serve(
 @app.command()
 def worker() -> None:
     """Run a worker process: it takes jobs from the queue until interrupted."""
+    from service.app import start_tracing
     from service.tasks import tasks_for
     from service.worker import run_worker
 
     settings = load_settings()
+    start_tracing(settings)
 
     async def main() -> None:
         async with open_resources(
