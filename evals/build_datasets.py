@@ -20,6 +20,7 @@ from typing import Any
 
 from bench.mix import build_events
 from connectors.store.seed import read_seed_file
+from evals.build_retail_chat import retail_chat_cases
 from evals.dataset import write_dataset
 from graph.routing import REGISTRY, key_for
 from tests.graph.samples import SAMPLES
@@ -452,7 +453,7 @@ def retail_dataset() -> list[dict[str, Any]]:
 def main() -> None:
     sets = (
         ("events", events_dataset()),
-        ("retail", retail_dataset()),
+        ("retail", retail_dataset() + retail_chat_cases(read_seed_file)),
         ("kb_answers", knowledge_cases()),
     )
     for name, cases in sets:
