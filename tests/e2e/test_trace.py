@@ -6,10 +6,14 @@ goes in over HTTP, a worker drains the queue, and every span lands in the same t
 
 from __future__ import annotations
 
+import io
 import json
+import logging
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -20,6 +24,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from opentelemetry.trace import SpanKind
 
 from api.webhooks.signing import shopify_headers
+from runtime.logging import build_formatter
 from runtime.resources import Resources
 from runtime.settings import Settings
 from runtime.tracing import build_tracer_provider, uninstall_tracing
@@ -77,6 +82,25 @@ def order_body(order_id: int) -> bytes:
     ).encode()
 
 
+@contextmanager
+def json_log(name: str) -> Iterator[list[dict[str, Any]]]:
+    """The JSON lines `name` logs inside the block (OPSGRAPH_LOG_FORMAT=json)."""
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(build_formatter("json"))
+    logger = logging.getLogger(name)
+    level = logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    lines: list[dict[str, Any]] = []
+    try:
+        yield lines
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+        lines.extend(json.loads(line) for line in stream.getvalue().splitlines())
+
+
 def by_trace(spans: tuple[ReadableSpan, ...], trace_id: int) -> list[ReadableSpan]:
     return [span for span in spans if span.context and span.context.trace_id == trace_id]
 
@@ -89,7 +113,8 @@ async def test_one_trace_spans_the_webhook_the_workers_run_and_its_tool_calls(
 
     answer = await client.post("/webhooks/shopify", content=body, headers=headers)
     assert answer.status_code == 202, answer.text
-    await drain_queue(resources)
+    with json_log("service.runner") as log:
+        await drain_queue(resources)
 
     spans = exporter.get_finished_spans()
     requests = [s for s in spans if s.kind is SpanKind.SERVER and "/webhooks/" in s.name]
@@ -106,6 +131,10 @@ async def test_one_trace_spans_the_webhook_the_workers_run_and_its_tool_calls(
     assert job.parent is not None and job.parent.trace_id == request.context.trace_id
     assert job.attributes is not None
     assert job.attributes["opsgraph.event_id"] == answer.json()["event_id"]
+
+    finished = [line for line in log if line["message"].startswith("event ")]
+    assert finished and finished[-1]["event_id"] == answer.json()["event_id"], log
+    assert finished[-1]["trace_id"] == format(request.context.trace_id, "032x")
 
     tools = [s for s in trace if s.name.startswith("tool ")]
     assert tools, names

@@ -3,12 +3,22 @@
 from __future__ import annotations
 
 import io
+import json
 import logging
+from typing import Any
 
 import psycopg
 import pytest
 
-from runtime.logging import RedactingFormatter, describe_error, luhn_valid, redact
+from runtime.logging import (
+    RedactingFormatter,
+    build_formatter,
+    describe_error,
+    log_context,
+    luhn_valid,
+    redact,
+)
+from runtime.tracing import build_tracer_provider
 
 
 @pytest.mark.parametrize(
@@ -146,3 +156,41 @@ def test_a_connection_error_keeps_its_message() -> None:
 
     assert "127.0.0.1" in described
     assert "hunter2" not in described
+
+
+def json_lines(stream: io.StringIO) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in stream.getvalue().splitlines()]
+
+
+def test_json_lines_carry_the_run_and_trace_and_are_still_redacted(database_url: str) -> None:
+    logger, stream = capture("test.logging.json")
+    logger.handlers[0].setFormatter(build_formatter("json"))
+    exc = psycopg_refusal(database_url, "cust-secret-note 4111 1111 1111 1111")
+    tracer = build_tracer_provider(service_name="test", processors=[]).get_tracer("test")
+
+    logger.info("before any run")
+    with (
+        log_context(event_id="ev-1", tenant="acme", thread="event:ev-1"),
+        tracer.start_as_current_span("job") as span,
+    ):
+        logger.info("charging card %s with Bearer tok123", "4111 1111 1111 1111")
+        try:
+            raise RuntimeError("run failed") from exc
+        except RuntimeError:
+            logger.exception("event not processed: %s", exc)
+    logger.info("after the run")
+
+    outside, charging, failed, after = json_lines(stream)
+    assert set(outside) == {"time", "level", "logger", "message"}
+    assert outside["message"] == "before any run" and outside["level"] == "INFO"
+    trace_id = format(span.get_span_context().trace_id, "032x")
+    for line in (charging, failed):
+        assert line["event_id"] == "ev-1"
+        assert line["tenant"] == "acme"
+        assert line["thread"] == "event:ev-1"
+        assert line["trace_id"] == trace_id
+    assert charging["message"] == "charging card [card number] with Bearer ***"
+    assert "22P02" in failed["message"] and "cust-secret-note" not in failed["message"]
+    assert "RuntimeError: run failed" in failed["exception"]
+    assert "cust-secret-note" not in failed["exception"] and "4111" not in failed["exception"]
+    assert "event_id" not in after and "trace_id" not in after
