@@ -15,7 +15,16 @@ from runtime.logging import configure_logging
 from runtime.replay import ReplayRefused, event_ids_with_status, replay_event
 from runtime.resources import open_resources
 from runtime.settings import Settings, get_settings
-from service import cli_approvals, cli_audit, cli_chat, cli_eval, cli_kb, cli_keys, cli_ops
+from service import (
+    cli_approvals,
+    cli_audit,
+    cli_chat,
+    cli_eval,
+    cli_kb,
+    cli_keys,
+    cli_ops,
+    cli_status,
+)
 
 app = typer.Typer(
     help="opsgraph: an agent service for commerce and SaaS operations.",
@@ -207,6 +216,7 @@ cli_approvals.register(load_settings)
 cli_kb.register(load_settings)
 cli_chat.register(app, load_settings)
 cli_eval.register(app, load_settings)
+cli_status.register(app, load_settings)
 
 
 def main() -> None:
