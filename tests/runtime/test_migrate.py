@@ -8,6 +8,9 @@ from runtime.resources import Resources
 EXTERNAL_PREFIXES = ("procrastinate_", "checkpoint")
 EXTERNAL_TABLES = {"store", "store_migrations", "store_vectors", "vector_migrations"}
 META_TABLES = {"opsgraph_migrations", "tenants"}
+# Whole-database bookkeeping: the migration record, and the one embedder and dimension that
+# the knowledge base's vector column and HNSW index were built with (shared by every tenant).
+BOOKKEEPING = {"opsgraph_migrations", "kb_index"}
 
 
 async def test_all_known_migrations_are_recorded(resources: Resources) -> None:
@@ -43,7 +46,7 @@ async def test_every_table_of_ours_has_tenant_id(resources: Resources) -> None:
         row["table_name"]: row["has_tenant"]
         for row in rows
         if not row["table_name"].startswith(EXTERNAL_PREFIXES)
-        and row["table_name"] not in EXTERNAL_TABLES | {"opsgraph_migrations"}
+        and row["table_name"] not in EXTERNAL_TABLES | BOOKKEEPING
     }
     assert {"tenants", "api_keys", "events", "store_orders", "tool_ledger"} <= set(ours)
     assert [name for name, has_tenant in ours.items() if not has_tenant] == []
