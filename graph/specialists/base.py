@@ -53,6 +53,11 @@ def last_result(results: Sequence[ToolMessage], tool_name: str) -> Any:
     return None
 
 
+def results_of(results: Sequence[ToolMessage], tool_name: str) -> list[Any]:
+    """Every result of `tool_name` so far, oldest first."""
+    return [tool_result(message) for message in results if message.name == tool_name]
+
+
 def call(tool: BaseTool, **args: Any) -> PlannedCall:
     """A planned call of `tool`."""
     return {"name": tool.name, "args": args}

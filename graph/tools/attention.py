@@ -1,24 +1,142 @@
-"""An order that cannot go on as planned becomes an attention item, never a silent stop.
+"""Attention items: a specialist that cannot reach its goal asks a person, never stops silently.
 
-`resolve_order_problem` asks a person on every call (an attention item in the approvals
-inbox): what happened, why, and the remedy the system recommends among those it can carry
-out. Accepting takes the recommendation, an edit picks another remedy, a response or
-ignore leaves the order on hold. Its result is the chosen remedy; the specialist then
-carries it out with the remedy's own tools, each gated as usual (a reorder by the reorder
-budget rule).
+One small API for every specialist: `attention_tool` makes a tool that raises an attention
+item on every call (the same interrupt, approvals row, notification and inbox as an
+approval): what happened, why, and the remedies the specialist can carry out, one of them
+recommended. Accepting takes the recommendation, an edit picks another (with its `details`),
+a response or ignore leaves things as they are. The tool's result is the chosen remedy; the
+specialist then carries it out with the remedy's own tools, each gated as usual.
+
+`raise_attention` is the general tool (`attention_args` builds its call);
+`resolve_order_problem` is the order room's, with its reorder lines.
 """
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from collections.abc import Mapping, Sequence
+from typing import Any, Literal, Self
 
-from pydantic import BaseModel, Field
+from langchain_core.tools import StructuredTool
+from pydantic import BaseModel, Field, model_validator
 
 from connectors.engagement import customer_email
 from connectors.orders import get_order
 from connectors.outbox import enqueue_email
+from graph.facts import FactSource
 from graph.tools.base import ToolEnv, effect_tool
-from graph.tools.facts import order_facts
+from graph.tools.facts import arguments, order_facts, order_subject
+
+
+class Attention(BaseModel):
+    """What a specialist could not do, why, and the remedies it can carry out."""
+
+    problem: str = Field(min_length=1, max_length=80, description="What went wrong, a_slug.")
+    reason: str = Field(min_length=1, max_length=2000, description="What happened and why.")
+    remedy: str = Field(description="The remedy to carry out: one of `remedies`.")
+    remedies: dict[str, str] = Field(
+        default_factory=dict, description="remedy -> what carrying it out does."
+    )
+
+    @model_validator(mode="after")
+    def remedy_on_offer(self) -> Self:
+        if self.remedies and self.remedy not in self.remedies:
+            raise ValueError(f"remedy must be one of {sorted(self.remedies)}")
+        return self
+
+
+async def choose_remedy(env: ToolEnv, args: Attention) -> dict[str, Any]:
+    """The decided remedy (the reviewer's choice reaches here through the gate)."""
+    del env
+    return args.model_dump(mode="json", exclude={"remedies"})
+
+
+def attention_tool(
+    *,
+    name: str,
+    description: str,
+    args_schema: type[Attention],
+    facts: Sequence[FactSource] | None = None,
+) -> StructuredTool:
+    """A tool that raises an attention item on every call and answers the chosen remedy."""
+    return effect_tool(
+        name=name,
+        description=description,
+        args_schema=args_schema,
+        body=choose_remedy,
+        facts=facts,
+        attention=True,
+    )
+
+
+class Problem(Attention):
+    """Any specialist's problem, about `subject` (and its order, when there is one)."""
+
+    subject: str = Field(min_length=1, max_length=200, description="What it is about.")
+    order_id: str | None = Field(default=None, description="The order concerned, if any.")
+    details: dict[str, Any] = Field(
+        default_factory=dict, description="What the remedy needs; a reviewer may edit it."
+    )
+
+
+raise_attention_tool = attention_tool(
+    name="raise_attention",
+    description=(
+        "Raise an attention item when you cannot reach your goal (a refund refused, a "
+        "publication blocked, a score not computed, something missing): say what happened "
+        "and why, offer the remedies you can carry out and recommend one; answers the chosen "
+        "remedy (or the reviewer's note), which you then carry out."
+    ),
+    args_schema=Problem,
+    facts=(order_subject, arguments("amount", "content_id", "product_id")),
+)
+
+
+def attention_args(
+    *,
+    problem: str,
+    subject: str,
+    reason: str,
+    remedies: Mapping[str, str],
+    remedy: str,
+    order_id: str | None = None,
+    **details: Any,
+) -> dict[str, Any]:
+    """The arguments of a `raise_attention` call (`details` are what the remedies need)."""
+    args: dict[str, Any] = {
+        "problem": problem,
+        "subject": subject,
+        "reason": reason,
+        "remedy": remedy,
+        "remedies": dict(remedies),
+        "details": details,
+    }
+    if order_id:
+        args["order_id"] = order_id
+    return args
+
+
+def chosen(decided: Any) -> tuple[str | None, dict[str, Any]]:
+    """The remedy a decided attention item chose and its details; (None, {}) when the
+    reviewer responded or ignored it (the result is then their note or the refusal)."""
+    if not isinstance(decided, dict):
+        return None, {}
+    details = decided.get("details")
+    return str(decided.get("remedy")), dict(details) if isinstance(details, dict) else {}
+
+
+def by_reviewer(result: Any) -> bool:
+    """Whether a tool's refusal was a reviewer's decision (no second item for it)."""
+    text = str(result)
+    return "rejected by the reviewer" in text or text.startswith("Not done: the reviewer")
+
+
+def left_as_is(decided: Any) -> str:
+    """What a response or ignore means, in a summary."""
+    text = str(decided)
+    if text.startswith("Not done: "):
+        return text.removeprefix("Not done: ")
+    return "left as it is (the reviewer dismissed it)" if "rejected" in text else text
+
 
 Remedy = Literal["reorder", "cancel_and_refund", "substitute", "hold_and_ask"]
 
@@ -41,12 +159,11 @@ class ReorderLine(BaseModel):
     figures: dict[str, Any] = Field(default_factory=dict)
 
 
-class OrderProblem(BaseModel):
+class OrderProblem(Attention):
     """An order that cannot go on as it is, why, and the remedy to take."""
 
     order_id: str = Field(min_length=1)
     problem: Literal["stock_short", "unknown_item"]
-    reason: str = Field(min_length=1, max_length=2000, description="What happened and why.")
     remedy: Remedy = Field(description="The remedy to carry out; see `remedies`.")
     reorder: list[ReorderLine] = Field(default_factory=list, max_length=50)
     substitute_item_id: str | None = None
@@ -54,22 +171,14 @@ class OrderProblem(BaseModel):
     remedies: dict[str, str] = Field(default_factory=lambda: dict(REMEDIES))
 
 
-async def choose_remedy(env: ToolEnv, args: OrderProblem) -> dict[str, Any]:
-    """The decided remedy (the reviewer's choice reaches here through the gate)."""
-    del env
-    return args.model_dump(mode="json", exclude={"remedies"})
-
-
-resolve_order_problem_tool = effect_tool(
+resolve_order_problem_tool = attention_tool(
     name="resolve_order_problem",
     description=(
         "Raise an attention item for an order that cannot go on (stock short, an item the "
         "store does not know): a reviewer picks the remedy; answers the chosen one."
     ),
     args_schema=OrderProblem,
-    body=choose_remedy,
     facts=(order_facts,),
-    attention=True,
 )
 
 

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 
 from langchain_core.tools import BaseTool
 
+from graph.tools.attention import raise_attention_tool
 from graph.tools.billing import BILLING_TOOLS
 from graph.tools.cms import CMS_TOOLS
 from graph.tools.crm import CRM_TOOLS
@@ -28,8 +29,9 @@ TOOLS_BY_DOMAIN: Mapping[str, tuple[BaseTool, ...]] = {
     "integration": INTEGRATION_TOOLS,
 }
 
-SHARED_TOOLS: tuple[BaseTool, ...] = KNOWLEDGE_TOOLS
-"""Tools of no one domain: the knowledge base, searched by specialists of several."""
+SHARED_TOOLS: tuple[BaseTool, ...] = (*KNOWLEDGE_TOOLS, raise_attention_tool)
+"""Tools of no one domain: the knowledge base, searched by specialists of several, and the
+attention item any specialist raises when it cannot reach its goal."""
 
 ALL_TOOLS: Mapping[str, BaseTool] = {
     tool.name: tool for tools in (*TOOLS_BY_DOMAIN.values(), SHARED_TOOLS) for tool in tools

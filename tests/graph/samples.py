@@ -178,8 +178,12 @@ SAMPLES: dict[str, Sample] = {
             "currency": "USD",
             "reason": "product_not_received",
         },
-        {"billing": {"disputes": ["freeze_refunds", "draft_dispute_evidence"]}},
-        ["refunds on #W5065081 frozen", "evidence for dp_5065081 drafted"],
+        {"billing": {"disputes": ["freeze_refunds", "draft_dispute_evidence", "raise_attention"]}},
+        [
+            "refunds on #W5065081 frozen",
+            "evidence for dp_5065081 drafted",
+            "approved for submission by a reviewer",
+        ],
     ),
     "subscription.created": Sample(
         "subscription:sub_1",

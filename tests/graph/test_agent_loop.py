@@ -153,7 +153,7 @@ async def test_playbook_planner_plans_the_same_ids_for_the_same_event() -> None:
         == runs[1]
         == {
             "catalog_seo": ["catalog_seo-0-0", "catalog_seo-1-0"],
-            "merchandising": ["merchandising-0-0"],
+            "merchandising": ["merchandising-0-0", "merchandising-1-0"],  # not scored: attention
             "content_drafting": ["content_drafting-0-0", "content_drafting-1-0"],
             "channel_sync": ["channel_sync-0-0", "channel_sync-1-0"],
         }
