@@ -24,8 +24,8 @@ from tests.fakes.openai_server import (
 from tests.support import drain_queue
 
 CALL_ID = re.compile(r"^call_[0-9a-f]{24}$")
-ORDER_PAID = {
-    "type": "order.paid",
+INVOICE_REQUESTED = {
+    "type": "invoice.requested",
     "entity": "order:2001",
     "payload": {
         "order_id": "2001",
@@ -67,7 +67,7 @@ async def post_and_drain(
     client: httpx.AsyncClient, headers: dict[str, str], resources: Resources
 ) -> dict[str, Any]:
     """Accept the event, let the worker run it, and return its view."""
-    answer = await client.post("/events", json=ORDER_PAID, headers=headers)
+    answer = await client.post("/events", json=INVOICE_REQUESTED, headers=headers)
     assert answer.status_code == 202, answer.text
     event_id = answer.json()["event_id"]
     await drain_queue(resources)
