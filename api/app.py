@@ -16,7 +16,6 @@ from api.limits import BodyLimit
 from api.webhooks import router as webhooks
 from api.webhooks.config import WebhookConfig
 from graph.toolset import ToolRegistry
-from runtime.metrics import ProcessMetrics
 from runtime.resources import Resources, open_resources
 from runtime.run_events import listening
 from runtime.settings import Settings
@@ -61,7 +60,7 @@ def create_app(
     app.state.webhooks = WebhookConfig.from_settings(settings)
     app.state.tools = tools if tools is not None else ToolRegistry()
     app.add_middleware(BodyLimit, max_body_bytes=settings.max_body_bytes)
-    app.state.metrics = ProcessMetrics()
+    app.state.metrics = metrics.build_process_metrics()
     app.add_middleware(metrics.AnswerTiming, metrics=app.state.metrics, config=app.state.webhooks)
     install_error_handlers(app)
     app.include_router(health.router)

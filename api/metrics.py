@@ -23,17 +23,21 @@ from graph.routing import EVENT_ROUTES
 from graph.specialists import SPECIALISTS
 from graph.tools.registry import ALL_TOOLS
 from runtime.apikeys import Role
-from runtime.metrics import CONTENT_TYPE, KnownNames, ProcessMetrics, exposition, read_store
+from runtime.metrics import CONTENT_TYPE, ProcessMetrics, exposition, read_store
+from runtime.metrics_tally import FinishedTally
 
 router = APIRouter(tags=["metrics"])
 
 NAMED_SOURCES = frozenset({"saleor", "shopify", "stripe"})
-KNOWN = KnownNames(
-    event_types=sorted(EVENT_ROUTES),
-    specialists=sorted(SPECIALISTS),
-    tools=sorted(ALL_TOOLS),
-)
 operator_or_admin = require_role(Role.OPERATOR)
+
+
+def build_process_metrics() -> ProcessMetrics:
+    """This process's counters, its tally labelled with the names the code defines."""
+    tally = FinishedTally(
+        event_types=sorted(EVENT_ROUTES), specialists=sorted(SPECIALISTS), tools=sorted(ALL_TOOLS)
+    )
+    return ProcessMetrics(tally)
 
 
 async def metrics_reader(
@@ -67,8 +71,9 @@ async def metrics_reader(
 )
 async def read_metrics(request: Request, resources: ResourcesDep) -> Response:
     """Counted from the database at scrape time, plus this process's webhook counters."""
-    snapshot = await read_store(resources.pool, KNOWN)
     process: ProcessMetrics = request.app.state.metrics
+    await process.tally.advance(resources.pool)
+    snapshot = await read_store(resources.pool, event_types=sorted(EVENT_ROUTES))
     return Response(exposition(process, snapshot), media_type=CONTENT_TYPE)
 
 

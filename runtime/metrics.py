@@ -1,11 +1,12 @@
 """Prometheus metrics: read from the database at scrape time, plus what only a process sees.
 
 The database is the one place every process writes to, so queue depth, events, approvals,
-specialist and tool outcomes, chat turns and the business gauges are counted there when
-`/metrics` is scraped: the figures are right however many API and worker processes run, and
-a worker needs no endpoint of its own. What never reaches the database (a webhook answered
-401, how long an answer took) is counted in the process that answers, in a registry built by
-`ProcessMetrics` (never the client's global one).
+chat turns and the business gauges are counted there when `/metrics` is scraped, and run
+durations, specialist and tool outcomes are tallied from it a batch of finished events at a
+time (`runtime.metrics_tally`): the figures are right however many API and worker processes
+run, and a worker needs no endpoint of its own. What never reaches the database (a webhook
+answered 401, how long an answer took) is counted in the process that answers, in a
+registry built by `ProcessMetrics` (never the client's global one).
 
 Label values are bounded: names the caller does not list as known are reported as `other`,
 and no label carries an id.
@@ -21,24 +22,25 @@ from prometheus_client import CollectorRegistry, Counter, Histogram, generate_la
 from prometheus_client.core import (
     CounterMetricFamily,
     GaugeMetricFamily,
-    HistogramMetricFamily,
     Metric,
 )
 from prometheus_client.registry import Collector
 
 from runtime.database import Pool
+from runtime.metrics_tally import FinishedTally
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
 ACK_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
-RUN_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0)
 OTHER = "other"
 
 
 class ProcessMetrics:
-    """Counters only this process can see: webhook answers and latencies, KB search latency."""
+    """Counters only this process can see (webhook answers and latencies, KB search latency),
+    and its tally of finished events."""
 
-    def __init__(self) -> None:
+    def __init__(self, tally: FinishedTally) -> None:
+        self.tally = tally
         self.registry = CollectorRegistry(auto_describe=True)
         self.webhooks = Counter(
             "opsgraph_webhooks_received",
@@ -63,15 +65,6 @@ class ProcessMetrics:
     def observe_webhook(self, source: str, status: int, seconds: float) -> None:
         self.webhooks.labels(source=source, answer=str(status)).inc()
         self.ack_seconds.labels(source=source).observe(seconds)
-
-
-@dataclass(frozen=True)
-class KnownNames:
-    """The label values the code defines; anything else in the rows counts as `other`."""
-
-    event_types: Sequence[str] = ()
-    specialists: Sequence[str] = ()
-    tools: Sequence[str] = ()
 
 
 @dataclass
@@ -106,46 +99,6 @@ QUERIES: dict[str, str] = {
                status, count(*) AS n
           FROM events GROUP BY 1, 2
     """,
-    "run_buckets": """
-        SELECT CASE WHEN type = ANY(%(types)s) THEN type ELSE 'other' END AS type, le,
-               count(*) FILTER (WHERE extract(epoch FROM finished_at - started_at) <= le) AS n
-          FROM events CROSS JOIN unnest(%(buckets)s::float8[]) AS le
-         WHERE finished_at IS NOT NULL AND started_at IS NOT NULL
-         GROUP BY 1, 2
-    """,
-    "run_totals": """
-        SELECT CASE WHEN type = ANY(%(types)s) THEN type ELSE 'other' END AS type,
-               count(*) AS n, sum(extract(epoch FROM finished_at - started_at)) AS total
-          FROM events
-         WHERE finished_at IS NOT NULL AND started_at IS NOT NULL
-         GROUP BY 1
-    """,
-    "specialists": """
-        SELECT CASE WHEN o ->> 'specialist' = ANY(%(specialists)s)
-                    THEN o ->> 'specialist' ELSE 'other' END AS specialist,
-               CASE WHEN EXISTS (SELECT 1 FROM jsonb_array_elements(o -> 'tool_calls') c
-                                  WHERE c ->> 'status' = 'awaiting_approval')
-                      THEN 'awaiting_approval'
-                    WHEN EXISTS (SELECT 1 FROM jsonb_array_elements(o -> 'tool_calls') c
-                                  WHERE c ->> 'status' IN ('error', 'missing'))
-                      THEN 'failure'
-                    ELSE 'success' END AS outcome,
-               count(*) AS n
-          FROM events, jsonb_array_elements(timeline) AS o
-         WHERE jsonb_typeof(timeline) = 'array'
-         GROUP BY 1, 2
-    """,
-    "tools": """
-        SELECT CASE WHEN c ->> 'name' = ANY(%(tools)s) THEN c ->> 'name' ELSE 'other' END
-                 AS tool,
-               CASE WHEN c ->> 'status' IN ('success', 'error', 'awaiting_approval')
-                    THEN c ->> 'status' ELSE 'other' END AS outcome,
-               count(*) AS n
-          FROM events, jsonb_array_elements(timeline) AS o,
-               jsonb_array_elements(o -> 'tool_calls') AS c
-         WHERE jsonb_typeof(timeline) = 'array' AND jsonb_typeof(o -> 'tool_calls') = 'array'
-         GROUP BY 1, 2
-    """,
     "approvals": """
         SELECT kind, status,
                CASE WHEN status = 'decided'
@@ -169,14 +122,10 @@ QUERIES: dict[str, str] = {
 }
 
 
-async def read_store(pool: Pool, known: KnownNames) -> StoreSnapshot:
-    """One scrape's reads, in one read-only transaction (a consistent view)."""
-    params = {
-        "types": list(known.event_types),
-        "specialists": list(known.specialists),
-        "tools": list(known.tools),
-        "buckets": list(RUN_BUCKETS),
-    }
+async def read_store(pool: Pool, *, event_types: Sequence[str]) -> StoreSnapshot:
+    """One scrape's reads, in one read-only transaction (a consistent view); event types
+    not in `event_types` count as `other`."""
+    params = {"types": list(event_types)}
     snapshot = StoreSnapshot()
     async with pool.connection() as conn, conn.transaction():
         await conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
@@ -226,54 +175,10 @@ def event_families(rows: dict[str, list[dict[str, Any]]]) -> Iterator[Metric]:
     for row in rows.get("events", []):
         events.add_metric([row["type"], row["status"]], float(row["n"]))
     yield events
-    yield run_histogram(rows.get("run_buckets", []), rows.get("run_totals", []))
-    specialists = counter(
-        "opsgraph_specialist_runs",
-        "Specialist runs recorded in event timelines, by outcome.",
-        ["specialist", "outcome"],
-    )
-    for row in settled(rows.get("specialists", [])):
-        specialists.add_metric([row["specialist"], row["outcome"]], float(row["n"]))
-    yield specialists
-    tools = counter(
-        "opsgraph_tool_calls", "Tool calls in event timelines, by outcome.", ["tool", "outcome"]
-    )
-    for row in settled(rows.get("tools", [])):
-        tools.add_metric([row["tool"], row["outcome"]], float(row["n"]))
-    yield tools
     turns = counter("opsgraph_chat_turns", "Chat turns (input runs) by status.", ["status"])
     for row in rows.get("chat_turns", []):
         turns.add_metric([row["status"]], float(row["n"]))
     yield turns
-
-
-def settled(rows: Iterable[dict[str, Any]]) -> Iterator[dict[str, Any]]:
-    """Rows whose outcome is final: a paused call's entry is replaced when its run resumes,
-    and a counter must not go down."""
-    return (row for row in rows if row["outcome"] != "awaiting_approval")
-
-
-def run_histogram(
-    buckets: Iterable[dict[str, Any]], totals: Iterable[dict[str, Any]]
-) -> HistogramMetricFamily:
-    family = HistogramMetricFamily(
-        "opsgraph_event_run_seconds",
-        "Time from an event's start to its finish, by event type.",
-        labels=["type"],
-    )
-    counts: dict[str, dict[float, float]] = {}
-    for row in buckets:
-        counts.setdefault(row["type"], {})[float(row["le"])] = float(row["n"])
-    for row in totals:
-        by_le = counts.get(row["type"], {})
-        pairs = [(format_le(le), by_le.get(le, 0.0)) for le in RUN_BUCKETS]
-        pairs.append(("+Inf", float(row["n"])))
-        family.add_metric([row["type"]], pairs, float(row["total"] or 0))
-    return family
-
-
-def format_le(le: float) -> str:
-    return repr(float(le))
 
 
 def approval_families(rows: dict[str, list[dict[str, Any]]]) -> Iterator[Metric]:
@@ -347,8 +252,17 @@ class SnapshotCollector(Collector):
         return list(self.snapshot.families())
 
 
+class TallyCollector(Collector):
+    def __init__(self, tally: FinishedTally) -> None:
+        self.tally = tally
+
+    def collect(self) -> Iterable[Metric]:
+        return list(self.tally.families())
+
+
 def exposition(process: ProcessMetrics, snapshot: StoreSnapshot) -> bytes:
     """The text format: the store's families, then this process's counters."""
     registry = CollectorRegistry(auto_describe=False)
     registry.register(SnapshotCollector(snapshot))
+    registry.register(TallyCollector(process.tally))
     return generate_latest(registry) + generate_latest(process.registry)

@@ -4,12 +4,14 @@ say what happened, and the text must parse with prometheus-client's own parser."
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
 import httpx
 import pytest
+from fastapi import FastAPI
 from langchain_core.messages import AIMessage, AnyMessage
 from prometheus_client.parser import text_string_to_metric_families
 from pydantic import SecretStr
@@ -101,8 +103,13 @@ async def test_reading_metrics_needs_the_token_or_an_operator_key(
     scrape_text(await client.get("/metrics", headers={"Authorization": f"Bearer {operator}"}))
 
 
+async def settle(app: FastAPI) -> None:
+    """Let the finished events age past the tally's settling time, so a scrape counts them."""
+    await asyncio.sleep(app.state.metrics.tally.settle_s + 0.2)
+
+
 async def test_counters_after_a_mixed_run_match_what_happened(
-    client: httpx.AsyncClient, resources: Resources
+    app: FastAPI, client: httpx.AsyncClient, resources: Resources
 ) -> None:
     before = await scrape(client)
     answers: Counter[tuple[str, str]] = Counter()
@@ -136,6 +143,7 @@ async def test_counters_after_a_mixed_run_match_what_happened(
     )
     await drain_queue(resources, runner=EventRunner(resources, broken))
 
+    await settle(app)
     during = await scrape(client)
     for (source, code), count in answers.items():
         counted = value(during, "opsgraph_webhooks_received_total", source=source, answer=code)
@@ -163,16 +171,20 @@ async def test_counters_after_a_mixed_run_match_what_happened(
     assert total(during, "opsgraph_approval_decisions_total") == 0
     assert value(during, "opsgraph_queue_jobs", status="todo") == 0
 
+    finished_timelines = "SELECT timeline FROM events WHERE finished_at IS NOT NULL"
     calls = Counter(
         (call["name"], call["status"])
-        for row in await rows(resources, "SELECT timeline FROM events")
+        for row in await rows(resources, finished_timelines)
         for outcome in row["timeline"]
         for call in outcome["tool_calls"]
     )
     assert any(status == "success" for _, status in calls)
     for (tool, status), count in calls.items():
-        if status != "awaiting_approval":
-            assert value(during, "opsgraph_tool_calls_total", tool=tool, outcome=status) == count
+        assert value(during, "opsgraph_tool_calls_total", tool=tool, outcome=status) == count
+    assert total(during, "opsgraph_tool_calls_total") == calls.total()
+    assert total(during, "opsgraph_specialist_runs_total") == sum(
+        len(row["timeline"]) for row in await rows(resources, finished_timelines)
+    )
     finished = [k for k in statuses if k[1] in {"done", "failed", "skipped"}]
     assert total(during, "opsgraph_event_run_seconds_count") == sum(statuses[k] for k in finished)
 
@@ -186,10 +198,14 @@ async def test_counters_after_a_mixed_run_match_what_happened(
     assert decided.status_code == 200, decided.text
     await drain_queue(resources)
 
+    await settle(app)
     after = await scrape(client)
     assert value(after, "opsgraph_approvals_pending", kind="approval") == 0
     assert value(after, "opsgraph_approval_decisions_total", kind="approval", type="accept") == 1
     assert value(after, "opsgraph_events", type="order.created", status="awaiting_approval") == 0
+    shipments = {"tool": "create_fulfillment", "outcome": "success"}
+    shipped = value(after, "opsgraph_tool_calls_total", **shipments)
+    assert shipped == value(during, "opsgraph_tool_calls_total", **shipments) + 1
     assert value(after, "opsgraph_orders_awaiting_fulfilment") >= 0
     assert (
         value(after, "opsgraph_customers_onboarded")

@@ -7,6 +7,7 @@ and the dashboard's PromQL compared with a real scrape of the app after signed w
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 from pathlib import Path
@@ -15,6 +16,7 @@ from typing import Any
 import httpx
 import pytest
 import yaml
+from fastapi import FastAPI
 from prometheus_client.parser import text_string_to_metric_families
 from pydantic import SecretStr
 
@@ -95,11 +97,12 @@ def test_the_expression_parser_finds_names_and_only_names() -> None:
 
 
 async def test_the_dashboard_references_only_metrics_that_exist(
-    client: httpx.AsyncClient, resources: Resources
+    app: FastAPI, client: httpx.AsyncClient, resources: Resources
 ) -> None:
     for path, body, headers in SENDERS.deliveries():
         assert (await client.post(path, content=body, headers=headers)).status_code in {200, 202}
     await drain_queue(resources)
+    await asyncio.sleep(app.state.metrics.tally.settle_s + 0.2)  # finished runs count
     answer = await client.get("/metrics", headers={"Authorization": f"Bearer {TOKEN}"})
     assert answer.status_code == 200
     exposed = exposed_names(answer.text)
