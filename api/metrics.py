@@ -65,7 +65,9 @@ async def metrics_reader(
         200: {
             "description": "Prometheus text exposition format (version 0.0.4)",
             "content": {"text/plain": {"schema": {"type": "string"}}},
-        }
+        },
+        401: {"description": "no metrics token and no API key, or an unknown one"},
+        403: {"description": "a key of a role that may not read metrics (reviewer)"},
     },
     dependencies=[Depends(metrics_reader)],
 )
