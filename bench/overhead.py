@@ -133,9 +133,11 @@ def summarize(runs: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
-def run(repeats: int, webhooks: int, events: int) -> dict[str, Any]:
+def run(repeats: int, webhooks: int, events: int, kinds: list[str]) -> dict[str, Any]:
     figures: dict[str, Any] = {}
     for kind, size in (("ingest", webhooks), ("pipeline", events)):
+        if kind not in kinds:
+            continue
         runs: dict[str, list[dict[str, Any]]] = {name: [] for name in VARIANTS}
         for repeat in range(repeats):
             for name in VARIANTS:
@@ -160,6 +162,8 @@ def run(repeats: int, webhooks: int, events: int) -> dict[str, Any]:
 def summary(figures: dict[str, Any]) -> str:
     lines = []
     for kind in ("ingest", "pipeline"):
+        if kind not in figures:
+            continue
         found = figures[kind]
         unit = "acks/s" if kind == "ingest" else "events/s"
         for name, v in found["variants"].items():
@@ -198,9 +202,11 @@ def main() -> int:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--webhooks", type=int, default=1000)
     parser.add_argument("--events", type=int, default=300)
+    parser.add_argument("--only", choices=["ingest", "pipeline"], default=None)
     args = parser.parse_args()
     print(f"bench.overhead: {args.repeats} repeats of {', '.join(VARIANTS)} ...", flush=True)
-    figures = run(args.repeats, args.webhooks, args.events)
+    kinds = [args.only] if args.only else ["ingest", "pipeline"]
+    figures = run(args.repeats, args.webhooks, args.events, kinds)
     path = save_results("overhead", figures)
     print(summary(figures))
     print(json.dumps({"context": machine_context(), **figures}, indent=2))
