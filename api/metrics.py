@@ -21,6 +21,7 @@ from api.deps import ResourcesDep
 from api.webhooks.config import WebhookConfig
 from graph.routing import EVENT_ROUTES
 from graph.specialists import SPECIALISTS
+from graph.tools.ecommerce import create_fulfillment_tool
 from graph.tools.registry import ALL_TOOLS
 from runtime.apikeys import Role
 from runtime.metrics import CONTENT_TYPE, ProcessMetrics, exposition, read_store
@@ -35,7 +36,10 @@ operator_or_admin = require_role(Role.OPERATOR)
 def build_process_metrics() -> ProcessMetrics:
     """This process's counters, its tally labelled with the names the code defines."""
     tally = FinishedTally(
-        event_types=sorted(EVENT_ROUTES), specialists=sorted(SPECIALISTS), tools=sorted(ALL_TOOLS)
+        event_types=sorted(EVENT_ROUTES),
+        specialists=sorted(SPECIALISTS),
+        tools=sorted(ALL_TOOLS),
+        fulfilment_tools=[create_fulfillment_tool.name],
     )
     return ProcessMetrics(tally)
 

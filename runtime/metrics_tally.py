@@ -24,12 +24,14 @@ from prometheus_client.core import CounterMetricFamily, HistogramMetricFamily, M
 from runtime.database import Pool
 
 RUN_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0)
+FULFILMENT_BUCKETS = (5.0, 30.0, 60.0, 300.0, 900.0, 3600.0, 14400.0, 86400.0, 259200.0)
 OTHER = "other"
 TOOL_OUTCOMES = frozenset({"success", "error"})
 
 FINISHED_SQL = """
 SELECT event_id, finished_at, type, timeline,
-       greatest(extract(epoch FROM finished_at - started_at), 0) AS seconds
+       greatest(extract(epoch FROM finished_at - started_at), 0) AS seconds,
+       greatest(extract(epoch FROM finished_at - occurred_at), 0) AS since_occurred
   FROM events
  WHERE finished_at IS NOT NULL
    AND finished_at < now() - make_interval(secs => %(settle_s)s)
@@ -50,12 +52,17 @@ class FinishedTally:
         event_types: Sequence[str],
         specialists: Sequence[str],
         tools: Sequence[str],
+        fulfilment_tools: Sequence[str] = (),
         settle_s: float = 2.0,
         batch: int = 2000,
     ) -> None:
         self.event_types = frozenset(event_types)
         self.specialists = frozenset(specialists)
         self.tools = frozenset(tools)
+        self.fulfilment_tools = frozenset(fulfilment_tools)
+        self.fulfilment_buckets = [0] * len(FULFILMENT_BUCKETS)
+        self.fulfilment_sum = 0.0
+        self.fulfilment_count = 0
         self.settle_s = settle_s
         self.batch = batch
         self.after: tuple[datetime, uuid.UUID] = (EPOCH, uuid.UUID(int=0))
@@ -95,15 +102,27 @@ class FinishedTally:
         self.run_sum[event_type] = self.run_sum.get(event_type, 0.0) + seconds
         self.run_count[event_type] += 1
         timeline = row["timeline"] if isinstance(row["timeline"], list) else []
+        shipped = False
         for outcome in timeline:
             if isinstance(outcome, dict):
-                self.count_outcome(outcome)
+                shipped = self.count_outcome(outcome) or shipped
+        if shipped:
+            self.count_fulfilment(float(row["since_occurred"] or 0))
 
-    def count_outcome(self, outcome: dict[str, Any]) -> None:
+    def count_fulfilment(self, seconds: float) -> None:
+        """From the order's event (as the platform dated it) to its shipment."""
+        for index, bound in enumerate(FULFILMENT_BUCKETS):
+            if seconds <= bound:
+                self.fulfilment_buckets[index] += 1
+        self.fulfilment_sum += seconds
+        self.fulfilment_count += 1
+
+    def count_outcome(self, outcome: dict[str, Any]) -> bool:
+        """Count one specialist's run; whether it shipped an order."""
         calls = [c for c in outcome.get("tool_calls") or [] if isinstance(c, dict)]
         statuses = {call.get("status") for call in calls}
         if "awaiting_approval" in statuses:
-            return  # a failed run's entry for a call still waiting: not an outcome
+            return False  # a failed run's entry for a call still waiting: not an outcome
         name = outcome.get("specialist")
         specialist = name if name in self.specialists else OTHER
         failed = bool(statuses - {"success"})
@@ -112,6 +131,10 @@ class FinishedTally:
             tool = call.get("name") if call.get("name") in self.tools else OTHER
             status = call.get("status")
             self.tool_calls[(str(tool), status if status in TOOL_OUTCOMES else OTHER)] += 1
+        return any(
+            call.get("name") in self.fulfilment_tools and call.get("status") == "success"
+            for call in calls
+        )
 
     def families(self) -> Iterator[Metric]:
         histogram = HistogramMetricFamily(
@@ -140,3 +163,14 @@ class FinishedTally:
         for (tool, outcome), n in sorted(self.tool_calls.items()):
             tools.add_metric([tool, outcome], float(n))
         yield tools
+        fulfilment = HistogramMetricFamily(
+            "opsgraph_order_fulfilment_seconds",
+            "From an order event's time to the run that shipped it (approval waits included).",
+        )
+        pairs = [
+            (repr(bound), float(n))
+            for bound, n in zip(FULFILMENT_BUCKETS, self.fulfilment_buckets, strict=True)
+        ]
+        pairs.append(("+Inf", float(self.fulfilment_count)))
+        fulfilment.add_metric([], pairs, self.fulfilment_sum)
+        yield fulfilment

@@ -206,6 +206,10 @@ async def test_counters_after_a_mixed_run_match_what_happened(
     shipments = {"tool": "create_fulfillment", "outcome": "success"}
     shipped = value(after, "opsgraph_tool_calls_total", **shipments)
     assert shipped == value(during, "opsgraph_tool_calls_total", **shipments) + 1
+    shipped_orders = "opsgraph_order_fulfilment_seconds_count"
+    assert value(after, shipped_orders) == value(during, shipped_orders) + 1
+    assert value(during, shipped_orders) == value(during, "opsgraph_tool_calls_total", **shipments)
+    assert value(after, "opsgraph_order_fulfilment_seconds_sum") > 0
     assert value(after, "opsgraph_orders_awaiting_fulfilment") >= 0
     assert (
         value(after, "opsgraph_customers_onboarded")
