@@ -13,22 +13,34 @@ from typing import Any
 HIGH_VALUE_ORDER = 1000.0
 
 MIX: dict[str, int] = {
-    "order.created": 70,
-    "order.paid": 45,
-    "order.cancelled": 40,
-    "invoice.requested": 40,
-    "refund.created": 25,
-    "payment.failed": 40,
-    "product.created": 35,
-    "product.updated": 20,
-    "stock.out": 15,
-    "stock.updated": 15,
-    "customer.created": 40,
-    "lead.created": 45,
-    "content.requested": 40,
-    "support.requested": 30,
+    "order.created": 55,
+    "order.paid": 30,
+    "order.cancelled": 25,
+    "order.updated[paid]": 20,
+    "order.updated[cancelled]": 10,
+    "order.updated[shipped]": 10,
+    "order.fulfilled": 10,
+    "invoice.requested": 30,
+    "invoice.paid": 15,
+    "refund.created": 20,
+    "payment.failed": 25,
+    "dispute.created": 10,
+    "subscription.created": 10,
+    "subscription.updated[changed]": 10,
+    "subscription.updated[cancelling]": 10,
+    "subscription.deleted": 5,
+    "product.created": 30,
+    "product.updated": 30,
+    "stock.out": 10,
+    "stock.updated": 10,
+    "customer.created": 25,
+    "customer.updated": 20,
+    "lead.created": 30,
+    "content.requested": 25,
+    "support.requested": 25,
 }
-"""Events of each type per 500; scaled to --events."""
+"""Events of each route key (a type, or a type's variant) per 500; scaled to --events.
+Product events run merchandising; a dispute's evidence waits for a reviewer (parked)."""
 
 
 @dataclass(frozen=True)
@@ -130,9 +142,28 @@ def build_events(events: int, *, seed: int) -> list[Event]:
                 "lines": order_lines(order),
             },
         )
+    for order in take(shippable, counts["order.updated[paid]"], "shippable pending orders"):
+        order_event(
+            "order.updated",
+            order,
+            {
+                "status": "UNFULFILLED",
+                "paid": True,
+                "currency": "USD",
+                "email": users[order["user_id"]]["email"],
+                "customer": {"id": order["user_id"]},
+                "lines": order_lines(order),
+            },
+        )
     reserved = {line["sku"] for e in made for line in e.payload["lines"]}
     for order in take(unshippable, counts["order.cancelled"], "other pending orders"):
         order_event("order.cancelled", order, {})
+    for order in take(unshippable, counts["order.updated[cancelled]"], "other pending orders"):
+        order_event("order.updated", order, {"status": "CANCELED"})
+    for kind, status in (("order.updated[shipped]", "FULFILLED"), ("order.fulfilled", "fulfilled")):
+        for order in take(by_status["processed"], counts[kind], "processed orders"):
+            tracking = [f"TRK-{order['order_id'].lstrip('#')}-1"]
+            order_event(kind.split("[")[0], order, {"status": status, "tracking": tracking})
     for kind, pool, what in (
         ("order.paid", by_status["processed"], "processed orders"),
         ("invoice.requested", delivered, "delivered orders"),
@@ -144,6 +175,21 @@ def build_events(events: int, *, seed: int) -> list[Event]:
             p["amount"] for p in order["payment_history"] if p["transaction_type"] == "payment"
         )
         order_event("refund.created", order, {"amount": round(min(10.0, paid / 2), 2)})
+    for n, order in enumerate(take(delivered, counts["dispute.created"], "delivered orders")):
+        made.append(
+            Event(
+                "dispute.created",
+                f"charge:ch_bench_{n}",
+                {
+                    "id": f"dp_bench_{n}",
+                    "charge": f"ch_bench_{n}",
+                    "order_id": order["order_id"],
+                    "amount": round(sum(i["price"] for i in order["items"]), 2),
+                    "currency": "USD",
+                    "reason": "product_not_received",
+                },
+            )
+        )
 
     def variant_of(product: dict[str, Any]) -> str:
         """A variant no shipped order reserves, so stock events do not starve fulfillment."""
@@ -169,7 +215,11 @@ def build_events(events: int, *, seed: int) -> list[Event]:
             {"name": "get_order_details", "arguments": {"order_id": user["orders"][0]}},
         ]
         made.append(Event("support.requested", f"customer:{user_id}", {"operations": operations}))
+    for user_id in take(user_pool, counts["customer.updated"], "users"):
+        payload = {"customer_id": user_id, "email": users[user_id]["email"]}
+        made.append(Event("customer.updated", f"customer:{user_id}", payload))
     made += synthetic_events(counts, rng)
+    made += subscription_events(counts, rng)
     entities = Counter(event.entity for event in made)
     if max(entities.values()) > 1:
         raise RuntimeError(f"entities repeat: {entities.most_common(3)}")
@@ -250,4 +300,38 @@ def synthetic_events(counts: dict[str, int], rng: random.Random) -> list[Event]:
         )
         for n in range(counts["payment.failed"])
     ]
+    return made
+
+
+SUBSCRIPTION_KINDS = (
+    ("subscription.created", {"status": "active"}),
+    ("subscription.updated[changed]", {"status": "active", "plan": "team_yearly"}),
+    ("subscription.updated[cancelling]", {"status": "active", "cancel_at_period_end": True}),
+    ("subscription.deleted", {"status": "canceled"}),
+)
+
+
+def subscription_events(counts: dict[str, int], rng: random.Random) -> list[Event]:
+    """Subscriptions as the billing platform reports them, each its own subscription;
+    paid invoices for invoices the store learns from the event."""
+    made: list[Event] = []
+    for kind, fields in SUBSCRIPTION_KINDS:
+        for _ in range(counts[kind]):
+            sub = f"sub_bench_{len(made)}"
+            payload = {
+                "id": sub,
+                "customer": f"cus_bench_{sub}",
+                "plan": "pro_monthly",
+                "amount": rng.choice([19.0, 49.0, 99.0]),
+                "currency": "USD",
+                "period_end": "2027-01-01T00:00:00+00:00",
+                **fields,
+            }
+            made.append(Event(kind.split("[")[0], f"subscription:{sub}", payload))
+    for n in range(counts["invoice.paid"]):
+        invoice = f"in_bench_paid_{n}"
+        payload = {"id": invoice, "amount": round(rng.uniform(9, 99), 2), "currency": "USD"}
+        made.append(
+            Event("invoice.paid", f"invoice:{invoice}", {**payload, "customer": f"cus_{n}"})
+        )
     return made

@@ -32,6 +32,7 @@ from bench.floor import FLOOR_THREAD_PREFIX, FloorEvent, run_floor
 from bench.ingest import children, cpu_seconds, postgres_uri
 from bench.mix import Event, build_events, mix_counts
 from bench.report import latency_summary, machine_context, percentile, save_results
+from graph.routing import key_for
 from runtime.settings import get_settings
 from service.process import background, opsgraph_env, run_cli, serving
 
@@ -202,9 +203,9 @@ def measure(events: list[Event], *, concurrency: int, tmp: Path) -> Measured:
             checkpoints = checkpoint_figures(conn, f"{REAL_THREAD_PREFIX}%", len(rows))
             table_bytes = table_sizes(conn)
             floor_events = [
-                FloorEvent(
+                FloorEvent(  # the route key: the floor routes a variant type by it
                     event_id=row["event_id"],
-                    type=row["type"],
+                    type=key_for(row["type"], row["payload"]),
                     entity=row["entity"],
                     payload=row["payload"],
                 )
@@ -312,6 +313,10 @@ def run(events: int, concurrency: int) -> tuple[dict[str, Any], bool]:
         "send_s": round(m.send_s, 2),
         "statuses": dict(m.statuses),
         "parked_for_approval": m.statuses["awaiting_approval"],
+        "parked_by_type": dict(
+            Counter(r["type"] for r in m.rows if r["status"] == "awaiting_approval")
+        ),
+        "loadavg_after": [round(load, 2) for load in os.getloadavg()],
         "failed": m.statuses["failed"],
         "lost": lost,
         "pipeline": pipeline,
@@ -346,8 +351,9 @@ def run(events: int, concurrency: int) -> tuple[dict[str, Any], bool]:
 SETUP = (
     "opsgraph serve --no-worker + one opsgraph worker (offline playbook planner) on embedded "
     "PostgreSQL, all on this machine. Approval policy without rules: the bench measures the "
-    "unattended pipeline (orders stay under the shipped high-value threshold anyway, but "
-    "generated content always waits for a person). Events are POSTed as fast as "
+    "unattended pipeline (orders stay under the shipped high-value threshold anyway); "
+    "attention items ask whatever the policy, so a dispute parks at its evidence review "
+    "(parked, not counted as done). Events are POSTed as fast as "
     f"{SENDERS} clients can, so latency includes queueing. Times are the events table's: "
     "received_at -> finished_at (latency), started_at -> finished_at (in worker); events/s is "
     "done events / (last finished_at - first received_at). Floor: bench.floor in this process "
