@@ -273,7 +273,13 @@ async def test_a_stripe_dispute_freezes_refunds_and_drafts_the_evidence(
     await drain_queue(resources)
     event_id = answer.json()["event_id"]
 
-    assert (await event_row(resources, event_id))["status"] == "done"
+    # The evidence draft waits for a reviewer (an attention item) before it is submitted.
+    assert (await event_row(resources, event_id))["status"] == "awaiting_approval"
+    (review,) = await fetch(
+        resources, "SELECT kind, proposed FROM approvals WHERE event_id = %s", event_id
+    )
+    assert review["kind"] == "attention"
+    assert review["proposed"]["args"]["problem"] == "evidence_review"
     assert await ledger(resources, event_id) == ["freeze_refunds", "draft_dispute_evidence"]
     assert (await order_doc(resources, order_id))["disputed"] is True
     (dispute,) = await fetch(
