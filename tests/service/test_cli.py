@@ -93,7 +93,8 @@ async def test_events_show_prints_status_and_timeline(
     client: httpx.AsyncClient,
     operator_headers: dict[str, str],
 ) -> None:
-    event = {"type": "product.created", "entity": "product:9", "payload": {"name": "Lamp"}}
+    product = {"product_id": "9", "name": "Lamp", "sku": "L9", "price": 20.0}  # can be scored
+    event = {"type": "product.created", "entity": "product:9", "payload": product}
     event_id = (await client.post("/events", json=event, headers=operator_headers)).json()[
         "event_id"
     ]
