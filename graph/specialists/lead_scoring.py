@@ -77,6 +77,16 @@ def scored_or_step(
     return "lead not graded: it could not be scored and a reviewer left it ungraded"
 
 
+def lead_email(payload: dict[str, Any], results: Sequence[ToolMessage]) -> Any:
+    """The email a reviewer corrected for a rescore, else the lead's own."""
+    remedy, details = chosen(last_result(results, raise_attention_tool.name))
+    return (
+        details.get("email")
+        if remedy == "rescore" and details.get("email")
+        else (payload.get("email", ""))
+    )
+
+
 def playbook(event: EventData, results: Sequence[ToolMessage]) -> PlaybookStep:
     payload = event["payload"]
     scored = scored_or_step(event, results)
@@ -90,7 +100,7 @@ def playbook(event: EventData, results: Sequence[ToolMessage]) -> PlaybookStep:
             call(
                 save_lead_score_tool,
                 lead_id=lead_id_of(event),
-                email=str(payload.get("email", "")),
+                email=str(lead_email(payload, results)),
                 company=payload.get("company"),
                 country=payload.get("country"),
                 score=scored["score"],
