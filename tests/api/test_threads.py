@@ -11,6 +11,7 @@ from typing import Any
 
 import httpx
 import pytest
+from fastapi import FastAPI
 
 from runtime.apikeys import Role
 from runtime.resources import Resources
@@ -234,6 +235,7 @@ async def test_a_decision_sent_twice_at_once_is_applied_once(
 
 
 async def test_a_decision_in_the_approvals_api_resumes_the_chat_thread(
+    app: FastAPI,
     client: httpx.AsyncClient,
     operator: dict[str, str],
     reviewer: dict[str, str],
@@ -244,6 +246,16 @@ async def test_a_decision_in_the_approvals_api_resumes_the_chat_thread(
     approval_id = paused["value"]["approval_id"]
     listed = (await client.get("/approvals?status=pending", headers=reviewer)).json()
     assert approval_id in [a["approval_id"] for a in listed]
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://testserver"
+    ) as browser:
+        secret = reviewer["x-api-key"]
+        signed_in = await browser.post("/inbox/login", data={"key": secret})
+        assert signed_in.status_code == 303, signed_in.text
+        inbox = await browser.get("/inbox")
+        assert inbox.status_code == 200 and approval_id in inbox.text
+        page = await browser.get(f"/inbox/{approval_id}")
+        assert page.status_code == 200 and "cancel_pending_order" in page.text
 
     decided = await client.post(
         f"/approvals/{approval_id}/decision",
