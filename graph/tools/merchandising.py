@@ -11,8 +11,8 @@ from connectors.merchandising import (
     bought_with,
     get_product,
     last_unit_cost,
+    sales_standing,
     set_variant_price,
-    units_sold,
     variant_price,
 )
 from graph.facts import FactQuery, Facts
@@ -43,9 +43,7 @@ async def product_score(env: ToolEnv, product_id: str) -> dict[str, Any] | str:
     product = await get_product(env.conn, tenant_id=env.tenant_id, product_id=product_id)
     if product is None:
         return f"Error: product {product_id} is not in the store; it cannot be scored"
-    sold = await units_sold(env.conn, tenant_id=env.tenant_id)
-    best = max(sold.values(), default=0)
-    mine = sold.get(product_id, 0)
+    mine, best = await sales_standing(env.conn, tenant_id=env.tenant_id, product_id=product_id)
     variants = list(product["variants"].values())
     available = sum(1 for v in variants if v.get("available"))
     demand = round(50 * mine / best) if best else 0
