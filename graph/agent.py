@@ -52,13 +52,13 @@ def build_specialist_graph(
             reply = await planner.plan(specialist, state["event"], [*opening, *messages])
         return {"messages": [*opening, reply]}
 
-    def after_plan(state: SpecialistState) -> Literal["act", "refuse", "report"]:
+    async def after_plan(state: SpecialistState) -> Literal["act", "refuse", "report"]:
         last = state["messages"][-1]
         if isinstance(last, AIMessage) and last.invalid_tool_calls:
             return "refuse"
         return "act" if isinstance(last, AIMessage) and last.tool_calls else "report"
 
-    def refuse_invalid_calls(state: SpecialistState) -> dict[str, Any]:
+    async def refuse_invalid_calls(state: SpecialistState) -> dict[str, Any]:
         """Tool calls whose arguments did not parse go back to the model as errors."""
         last = state["messages"][-1]
         if not isinstance(last, AIMessage):
@@ -75,7 +75,7 @@ def build_specialist_graph(
             ]
         }
 
-    def report(state: SpecialistState) -> dict[str, Any]:
+    async def report(state: SpecialistState) -> dict[str, Any]:
         return {"outcomes": [outcome_of(specialist, state["messages"])]}
 
     graph = StateGraph(

@@ -20,16 +20,16 @@ def build_master_graph(
 ) -> StateGraph[MasterState, OpsContext, MasterInput, MasterOutput]:
     """The whole hierarchy, uncompiled: compile it with the Postgres checkpointer at the edge."""
 
-    def route_event(state: MasterState) -> dict[str, Any]:
+    async def route_event(state: MasterState) -> dict[str, Any]:
         event = state["event"]
         return {"domains": registry.domains_for(registry.key_of(event["type"], event["payload"]))}
 
-    def dispatch(state: MasterState) -> list[Send] | str:
+    async def dispatch(state: MasterState) -> list[Send] | str:
         if not state["domains"]:
             return "finalize"
         return [Send(domain, {"event": state["event"]}) for domain in state["domains"]]
 
-    def finalize(state: MasterState) -> dict[str, Any]:
+    async def finalize(state: MasterState) -> dict[str, Any]:
         event = state["event"]
         if not state["domains"]:
             key = registry.key_of(event["type"], event["payload"])

@@ -32,7 +32,7 @@ def build_domain_graph(
     if not team:
         raise ValueError(f"domain {domain.name!r} needs at least one specialist")
 
-    def select_specialists(state: DomainState) -> dict[str, Any]:
+    async def select_specialists(state: DomainState) -> dict[str, Any]:
         event = state["event"]
         steps = domain.handles.get(route_key(event["type"], event["payload"]), ())
         unknown = [name for stage in steps for name in stage if name not in team]
@@ -40,13 +40,13 @@ def build_domain_graph(
             raise LookupError(f"{domain.name} routes to specialists {unknown} it does not have")
         return {"stages": [list(stage) for stage in steps], "stage": 0}
 
-    def dispatch(state: DomainState) -> list[Send] | str:
+    async def dispatch(state: DomainState) -> list[Send] | str:
         if state["stage"] >= len(state["stages"]):
             return END
         event: EventData = {**state["event"], "prior": list(state.get("outcomes", []))}
         return [Send(name, {"event": event}) for name in state["stages"][state["stage"]]]
 
-    def advance(state: DomainState) -> dict[str, Any]:
+    async def advance(state: DomainState) -> dict[str, Any]:
         return {"stage": state["stage"] + 1}
 
     graph = StateGraph(
