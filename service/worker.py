@@ -23,6 +23,7 @@ from service.tasks import RUNNER_KEY, fail_abandoned_events, notifier
 logger = logging.getLogger(__name__)
 
 HEALTHY_RUN_S = 60.0
+WORKER_STOP_S = 30.0
 PRUNE_AFTER_S = 3600.0
 """Procrastinate's own pruning at worker start: workers silent this long are deleted whatever
 their liveness lock says. Dead workers are found and forgotten much sooner by the watch."""
@@ -126,6 +127,12 @@ async def background_worker(resources: Resources) -> AsyncIterator[None]:
         yield
     finally:
         task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
-        logger.info("in-process worker stopped")
+        # Shutting down must not hang on a job that will not let go: what is still running
+        # after this long is left to the next worker's recovery (its liveness lock dies with us).
+        done, _ = await asyncio.wait({task}, timeout=WORKER_STOP_S)
+        if done:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+            logger.info("in-process worker stopped")
+        else:
+            logger.error("in-process worker did not stop within %.0fs; leaving it", WORKER_STOP_S)
