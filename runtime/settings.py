@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import base64
 import ipaddress
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
 
@@ -107,6 +108,21 @@ class Settings(BaseSettings):
     saleor_hmac_secret: SecretStr | None = Field(
         default=None, description="Legacy Saleor HMAC secret (deprecated by Saleor)."
     )
+    secret_key: SecretStr | None = Field(
+        default=None,
+        description="Fernet key sealing stored secrets (Saleor app tokens, per-tenant webhook "
+        "secrets); unset: <data_dir>/secret.key, made on first use (mode 0600).",
+    )
+    public_url: str | None = Field(
+        default=None,
+        description="The service's public base URL (https://; http:// on loopback): the "
+        "Saleor App manifest's absolute URLs start with it.",
+    )
+    saleor_allowed_api_urls: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Saleor API URLs (https://shop/graphql/) that may install the app; "
+        "comma-separated; empty refuses every install.",
+    )
     shopify_secrets: SecretStr | None = Field(
         default=None, description="Comma-separated Shopify app secrets (rotation)."
     )
@@ -196,6 +212,45 @@ class Settings(BaseSettings):
         if value is None or not value.strip():
             return None
         return require_secure_url(value.strip(), allow_file=True, what="OPSGRAPH_SALEOR_JWKS_URL")
+
+    @field_validator("secret_key")
+    @classmethod
+    def _fernet_key(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value().strip():
+            return None
+        try:
+            raw = base64.urlsafe_b64decode(value.get_secret_value().strip().encode("ascii"))
+        except (ValueError, UnicodeEncodeError):
+            raw = b""
+        if len(raw) != 32:
+            raise ValueError(
+                "OPSGRAPH_SECRET_KEY must be a Fernet key (32 bytes, url-safe base64): make one "
+                'with `python -c "from cryptography.fernet import Fernet; '
+                'print(Fernet.generate_key().decode())"`'
+            )
+        return value
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_url(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        url = require_secure_url(value.strip(), allow_file=False, what="OPSGRAPH_PUBLIC_URL")
+        return url.rstrip("/")
+
+    @field_validator("saleor_allowed_api_urls", mode="before")
+    @classmethod
+    def _api_url_list(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = [part for part in value.split(",") if part.strip()]
+        if isinstance(value, list):
+            return [
+                require_secure_url(
+                    str(part).strip(), allow_file=False, what="OPSGRAPH_SALEOR_ALLOWED_API_URLS"
+                )
+                for part in value
+            ]
+        return value
 
     @field_validator("otel_endpoint")
     @classmethod

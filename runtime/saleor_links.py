@@ -1,0 +1,171 @@
+"""Tenants' Saleor links: which shop (API URL) installed opsgraph, with its JWKS and app token.
+
+A shop is identified by its Saleor API URL; each installed shop is its own tenant. The app
+token is stored sealed with the process's `SecretBox` and opened only when a link is read.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+from psycopg import AsyncConnection, errors
+from psycopg.rows import dict_row
+
+from runtime.secretbox import SecretBox
+
+Conn = AsyncConnection[Any]
+
+_COLUMNS = "tenant_id, api_url, jwks_url, app_id, app_token_sealed, enabled"
+_SLUG_UNSAFE = re.compile(r"[^a-z0-9]+")
+
+
+@dataclass(frozen=True)
+class SaleorLink:
+    tenant_id: str
+    api_url: str
+    jwks_url: str
+    app_id: str
+    app_token: str = field(repr=False)
+    enabled: bool
+
+
+class SaleorLinkConflict(Exception):
+    """The tenant an API URL maps to is already linked to another shop."""
+
+
+def normalize_api_url(api_url: str) -> str:
+    """The form a shop's API URL is stored and matched in: lower-case scheme and host."""
+    parts = urlsplit(api_url.strip())
+    path = parts.path or "/"
+    netloc = parts.netloc.lower()
+    return f"{parts.scheme.lower()}://{netloc}{path}"
+
+
+def jwks_url_for(api_url: str) -> str:
+    """Saleor publishes its signing keys at the origin's `/.well-known/jwks.json`."""
+    parts = urlsplit(api_url)
+    return f"{parts.scheme.lower()}://{parts.netloc.lower()}/.well-known/jwks.json"
+
+
+def tenant_id_for(api_url: str) -> str:
+    """A stable tenant id for a shop: `saleor-<host>[-<port>]`, plus a short hash of the
+    path when the API does not live at the usual `/graphql/`."""
+    parts = urlsplit(normalize_api_url(api_url))
+    host = _SLUG_UNSAFE.sub("-", (parts.hostname or "").lower()).strip("-")
+    tenant = f"saleor-{host}"
+    if parts.port is not None:
+        tenant += f"-{parts.port}"
+    if parts.path.rstrip("/") != "/graphql":
+        tenant += "-" + hashlib.sha256(parts.path.encode()).hexdigest()[:8]
+    return tenant
+
+
+def _link(row: Any, box: SecretBox) -> SaleorLink:
+    return SaleorLink(
+        tenant_id=row["tenant_id"],
+        api_url=row["api_url"],
+        jwks_url=row["jwks_url"],
+        app_id=row["app_id"],
+        app_token=box.open(row["app_token_sealed"]),
+        enabled=row["enabled"],
+    )
+
+
+async def _one(conn: Conn, query: str, params: tuple[Any, ...]) -> dict[str, Any] | None:
+    async with conn.cursor(row_factory=dict_row) as cursor:
+        await cursor.execute(query, params)
+        return await cursor.fetchone()
+
+
+async def saleor_link(conn: Conn, tenant_id: str, *, box: SecretBox) -> SaleorLink | None:
+    """The tenant's Saleor link (enabled or not), its token opened; None when it has none."""
+    row = await _one(conn, f"SELECT {_COLUMNS} FROM saleor_apps WHERE tenant_id = %s", (tenant_id,))
+    return None if row is None else _link(row, box)
+
+
+async def link_for_api_url(conn: Conn, api_url: str, *, box: SecretBox) -> SaleorLink | None:
+    """The link of the shop with this API URL (enabled or not); None when none is stored."""
+    row = await _one(
+        conn,
+        f"SELECT {_COLUMNS} FROM saleor_apps WHERE api_url = %s",
+        (normalize_api_url(api_url),),
+    )
+    return None if row is None else _link(row, box)
+
+
+async def save_saleor_link(
+    conn: Conn,
+    *,
+    tenant_id: str,
+    api_url: str,
+    jwks_url: str,
+    app_id: str,
+    app_token: str,
+    box: SecretBox,
+    tenant_name: str | None = None,
+) -> SaleorLink:
+    """Create the tenant if needed and create or replace its link (enabled), in one
+    transaction. Raises `SaleorLinkConflict` when the tenant is linked to another shop."""
+    api_url = normalize_api_url(api_url)
+    try:
+        row = await _upsert(
+            conn,
+            tenant_id,
+            api_url,
+            jwks_url,
+            app_id,
+            box.seal(app_token),
+            tenant_name or f"Saleor {urlsplit(api_url).netloc}",
+        )
+    except errors.UniqueViolation:
+        row = None
+    if row is None:
+        raise SaleorLinkConflict(f"tenant {tenant_id!r} or its shop is linked elsewhere")
+    return _link(row, box)
+
+
+async def _upsert(
+    conn: Conn,
+    tenant_id: str,
+    api_url: str,
+    jwks_url: str,
+    app_id: str,
+    sealed: bytes,
+    tenant_name: str,
+) -> dict[str, Any] | None:
+    async with conn.transaction():
+        await conn.execute(
+            "INSERT INTO tenants (tenant_id, name) VALUES (%s, %s) ON CONFLICT DO NOTHING",
+            (tenant_id, tenant_name),
+        )
+        return await _one(
+            conn,
+            f"""
+            INSERT INTO saleor_apps AS a
+                (tenant_id, api_url, jwks_url, app_id, app_token_sealed)
+            VALUES (%s, %s, %s, %s, %s)
+            ON CONFLICT (tenant_id) DO UPDATE
+                SET jwks_url = EXCLUDED.jwks_url, app_id = EXCLUDED.app_id,
+                    app_token_sealed = EXCLUDED.app_token_sealed, enabled = true,
+                    updated_at = now(), disabled_at = NULL
+                WHERE a.api_url = EXCLUDED.api_url
+            RETURNING {_COLUMNS}
+            """,
+            (tenant_id, api_url, jwks_url, app_id, sealed),
+        )
+
+
+async def disable_saleor_link(conn: Conn, tenant_id: str) -> bool:
+    """Mark the tenant's link disabled (the app was uninstalled); True if it was enabled."""
+    cursor = await conn.execute(
+        """
+        UPDATE saleor_apps SET enabled = false, disabled_at = now(), updated_at = now()
+        WHERE tenant_id = %s AND enabled
+        """,
+        (tenant_id,),
+    )
+    return cursor.rowcount == 1
