@@ -11,8 +11,8 @@ from runtime.saleor_links import (
     disable_saleor_link,
     jwks_url_for,
     link_for_api_url,
-    save_saleor_link,
     saleor_link,
+    save_saleor_link,
     tenant_id_for,
 )
 from runtime.secretbox import SecretBox, SecretBoxError
