@@ -161,21 +161,9 @@ def _entity_id(brief: Mapping[str, Any]) -> str:
 
 
 def _order_risk_args(brief: Mapping[str, Any]) -> dict[str, Any]:
+    """The tool names the order only; it reads the order's facts itself."""
     payload = brief.get("payload") or {}
-    customer = payload.get("customer") or {}
-    return _present(
-        {
-            "order_total": payload.get("total"),
-            "currency": payload.get("currency"),
-            "customer_order_count": customer.get("order_count"),
-            "customer_average_total": customer.get("average_total"),
-            "account_age_days": customer.get("account_age_days"),
-            "billing_country": (payload.get("billing_address") or {}).get("country"),
-            "shipping_country": (payload.get("shipping_address") or {}).get("country"),
-            "orders_last_24h": payload.get("orders_last_24h"),
-            "payment_method": payload.get("payment_method"),
-        }
-    )
+    return {"order_id": str(payload.get("order_id") or _entity_id(brief))}
 
 
 def _invoice_args(brief: Mapping[str, Any]) -> dict[str, Any]:

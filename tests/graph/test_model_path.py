@@ -29,6 +29,7 @@ from graph.variants import base_type
 from runtime.resources import Resources
 from service.runner import MasterGraph
 from tests.fakes.openai_server import (
+    ARGUMENT_BUILDERS,
     FAKE_API_KEY,
     ChatRequest,
     Exchange,
@@ -206,6 +207,29 @@ async def test_follow_the_tools_calls_the_first_tool_and_quotes_it(
     (result,) = second.request.tool_results
     assert parsed(result["content"]) == call["result"]
     assert outcome["summary"] == f"draft_invoice returned {result['content']}"
+
+
+BUILT_TOOL_SAMPLES = sorted(
+    {
+        (tool, key)
+        for key, sample in SAMPLES.items()
+        for team in sample.expected.values()
+        for tools in team.values()
+        for tool in tools
+        if tool in ARGUMENT_BUILDERS
+    }
+)
+"""Each tool the fake builds arguments for, with the samples whose run calls it."""
+
+
+@pytest.mark.parametrize(("tool_name", "key"), BUILT_TOOL_SAMPLES)
+def test_argument_builders_fill_in_what_their_tool_accepts(tool_name: str, key: str) -> None:
+    """The fake model's arguments for a tool keep up with the tool's own schema."""
+    tool = next(t for s in SPECIALISTS.values() for t in s.tools if t.name == tool_name)
+    schema = tool.tool_call_schema
+    assert isinstance(schema, type) and issubclass(schema, BaseModel)
+
+    schema.model_validate(arguments_for(tool_name, brief_of(sample_event(key))))
 
 
 async def test_invalid_arguments_get_the_tool_error_back_and_the_model_recovers(
