@@ -14,6 +14,7 @@ from api.deps import storable_params
 from api.errors import complete_contract, install_error_handlers
 from api.limits import BodyLimit
 from api.webhooks import router as webhooks
+from api.webhooks import tenant_sources as tenant_webhooks
 from api.webhooks.config import WebhookConfig
 from graph.toolset import ToolRegistry
 from runtime.resources import Resources, open_resources
@@ -68,6 +69,7 @@ def create_app(
     app.include_router(approvals.router)
     app.include_router(keys.router)
     app.include_router(webhooks.router)
+    app.include_router(tenant_webhooks.router)
     app.include_router(inbox.router)
     app.include_router(kb.build_router(max_upload_bytes=settings.kb_max_upload_bytes))
     app.include_router(langgraph.build_router())

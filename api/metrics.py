@@ -79,13 +79,21 @@ async def read_metrics(request: Request, resources: ResourcesDep) -> Response:
     """Counted from the database at scrape time, plus this process's webhook counters."""
     process: ProcessMetrics = request.app.state.metrics
     await process.tally.advance(resources.pool)
+    await process.model_calls.advance(resources.pool)
     snapshot = await read_store(resources.pool, event_types=sorted(EVENT_ROUTES))
     return Response(exposition(process, snapshot), media_type=CONTENT_TYPE)
 
 
 def webhook_source(path: str, config: WebhookConfig) -> str:
-    """A bounded label: the named platforms, configured standard senders, else `other`."""
+    """A bounded label: the named platforms, configured standard senders, else `other`.
+
+    A tenant's URL (`.../t/{tenant}`) counts as its platform; tenants' own standard senders
+    (names nobody bounds) count as `standard`."""
     parts = path.removeprefix("/webhooks/").split("/")
+    if len(parts) == 3 and parts[1] == "t" and parts[0] in NAMED_SOURCES:
+        return parts[0]
+    if len(parts) == 4 and parts[0] == "standard" and parts[2] == "t":
+        return "standard"
     if len(parts) == 1 and parts[0] in NAMED_SOURCES:
         return parts[0]
     if len(parts) == 2 and parts[0] == "standard" and parts[1] in config.standard_secrets:

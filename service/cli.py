@@ -23,6 +23,7 @@ from service import (
     cli_kb,
     cli_keys,
     cli_ops,
+    cli_sources,
     cli_status,
 )
 
@@ -217,6 +218,7 @@ cli_kb.register(load_settings)
 cli_chat.register(app, load_settings)
 cli_eval.register(app, load_settings)
 cli_status.register(app, load_settings)
+cli_sources.register(app, load_settings)
 
 
 def main() -> None:

@@ -6,7 +6,9 @@ from dataclasses import dataclass, field
 
 from api.webhooks.saleor import JwksCache
 from api.webhooks.standard import parse_standard_secrets
+from runtime.secretbox import SecretBox
 from runtime.settings import Settings
+from runtime.webhook_sources import SourceSecrets
 
 WEBHOOK_TENANT = "default"
 RESERVED_SOURCES = frozenset({"saleor", "shopify", "stripe", "api"})
@@ -23,6 +25,8 @@ class WebhookConfig:
     max_body_bytes: int = 1_048_576
     max_age_s: float = 900.0
     tenant_id: str = WEBHOOK_TENANT
+    tenant_sources: SourceSecrets | None = None
+    """Other tenants' secrets (`/webhooks/{source}/t/{tenant}`); None: those URLs answer 404."""
 
     @property
     def saleor_enabled(self) -> bool:
@@ -46,4 +50,5 @@ class WebhookConfig:
             standard_secrets=standard_secrets,
             max_body_bytes=settings.max_body_bytes,
             max_age_s=settings.webhook_max_age_s,
+            tenant_sources=SourceSecrets(lambda: SecretBox.from_settings(settings)),
         )
