@@ -4,12 +4,12 @@ upload and delete; readers list). Every query is scoped by the key's tenant."""
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from dataclasses import asdict, dataclass
 from pathlib import PurePath
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query, Request, status
-from pydantic import BaseModel
+from pydantic import BaseModel, with_config
 from starlette.datastructures import UploadFile
 
 from api.deps import AdminKey, ReaderKey, ResourcesDep
@@ -17,10 +17,10 @@ from api.errors import error_responses
 from api.limits import larger_body
 from rag.embedders import Embedder
 from rag.index import EmbedderMismatchError
-from rag.ingest import DEFAULT_COLLECTION, DocumentResult, Outcome, SourceFile, ingest_files
+from rag.ingest import DEFAULT_COLLECTION, DocumentResult, SourceFile, ingest_files
 from rag.loaders import media_type_of
 from rag.search import Mode, SearchHit, cached_embedder, search
-from rag.store import delete_document, list_documents
+from rag.store import StoredDocument, delete_document, list_documents
 from runtime.resources import Resources
 
 UPLOAD_FIELD = "file"
@@ -28,25 +28,16 @@ MAX_FILES = 20
 Collection = Annotated[str, Query(min_length=1, max_length=100, pattern=r"^[\w.-]+$")]
 
 
-class Hit(BaseModel):
+# The API's shapes are the rag records themselves, named for the API; fields with a default
+# are still always sent, so the OpenAPI document marks them required.
+@dataclass(frozen=True)
+@with_config(json_schema_serialization_defaults_required=True)
+class Hit(SearchHit):
     """A chunk: its document, where in it (heading path, position), and why it matched."""
-
-    chunk_id: int
-    document_id: uuid.UUID
-    collection: str
-    source: str
-    title: str
-    heading_path: str
-    position: int
-    score: float
-    snippet: str
-    content: str
-    text_rank: int | None
-    vector_rank: int | None
 
     @classmethod
     def of(cls, hit: SearchHit) -> Hit:
-        return cls.model_validate(hit.as_dict())
+        return cls(**asdict(hit))
 
 
 class SearchAnswer(BaseModel):
@@ -55,31 +46,23 @@ class SearchAnswer(BaseModel):
     hits: list[Hit]
 
 
-class DocumentView(BaseModel):
-    document_id: uuid.UUID
-    collection: str
-    source: str
-    title: str
-    media_type: str
-    content_hash: str
-    byte_size: int
-    chunk_count: int
-    created_at: datetime
-    updated_at: datetime
+@dataclass(frozen=True)
+class DocumentView(StoredDocument):
+    """A document of the knowledge base: where it came from, its size and its chunks."""
+
+    @classmethod
+    def of(cls, document: StoredDocument) -> DocumentView:
+        return cls(**asdict(document))
 
 
-class UploadResult(BaseModel):
+@dataclass(frozen=True)
+@with_config(json_schema_serialization_defaults_required=True)
+class UploadResult(DocumentResult):
     """One uploaded file: added, updated (its chunks replaced), unchanged, or failed."""
-
-    source: str
-    outcome: Outcome
-    document_id: uuid.UUID | None
-    chunks: int
-    reason: str | None
 
     @classmethod
     def of(cls, result: DocumentResult) -> UploadResult:
-        return cls.model_validate(result.__dict__)
+        return cls(**asdict(result))
 
 
 class UploadAnswer(BaseModel):
@@ -159,7 +142,7 @@ def build_router(*, max_upload_bytes: int) -> APIRouter:
             documents = await list_documents(
                 conn, key.tenant_id, collection=collection, limit=limit
             )
-        return [DocumentView.model_validate(doc.__dict__) for doc in documents]
+        return [DocumentView.of(doc) for doc in documents]
 
     @router.post(
         "/documents",
