@@ -13,9 +13,12 @@ from api import approvals, chat, events, health, inbox, kb, keys, langgraph, met
 from api.deps import storable_params
 from api.errors import complete_contract, install_error_handlers
 from api.limits import BodyLimit
+from api.saleor_app import router as saleor_app
+from api.saleor_app.config import SaleorAppConfig
 from api.webhooks import router as webhooks
 from api.webhooks import tenant_sources as tenant_webhooks
 from api.webhooks.config import WebhookConfig
+from api.webhooks.saleor import SaleorShops
 from graph.toolset import ToolRegistry
 from runtime.resources import Resources, open_resources
 from runtime.run_events import listening
@@ -59,6 +62,8 @@ def create_app(
         dependencies=[Depends(storable_params)],
     )
     app.state.webhooks = WebhookConfig.from_settings(settings)
+    app.state.saleor_app = SaleorAppConfig(settings)
+    app.state.saleor_shops = SaleorShops(lambda: app.state.saleor_app.box)
     app.state.tools = tools if tools is not None else ToolRegistry()
     app.add_middleware(BodyLimit, max_body_bytes=settings.max_body_bytes)
     app.state.metrics = metrics.build_process_metrics()
@@ -69,6 +74,7 @@ def create_app(
     app.include_router(approvals.router)
     app.include_router(keys.router)
     app.include_router(webhooks.router)
+    app.include_router(saleor_app.router)
     app.include_router(tenant_webhooks.router)
     app.include_router(inbox.router)
     app.include_router(kb.build_router(max_upload_bytes=settings.kb_max_upload_bytes))

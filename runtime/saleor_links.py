@@ -159,13 +159,17 @@ async def _upsert(
         )
 
 
-async def disable_saleor_link(conn: Conn, tenant_id: str) -> bool:
-    """Mark the tenant's link disabled (the app was uninstalled); True if it was enabled."""
+async def disable_saleor_link(conn: Conn, tenant_id: str, *, app_id: str | None = None) -> bool:
+    """Mark the tenant's link disabled (the app was uninstalled); True if it was enabled.
+
+    With `app_id`, only while the link still belongs to that installation: a late notice
+    about an earlier installation leaves a reinstalled shop linked.
+    """
     cursor = await conn.execute(
         """
         UPDATE saleor_apps SET enabled = false, disabled_at = now(), updated_at = now()
-        WHERE tenant_id = %s AND enabled
+        WHERE tenant_id = %s AND enabled AND (%s::text IS NULL OR app_id = %s)
         """,
-        (tenant_id,),
+        (tenant_id, app_id, app_id),
     )
     return cursor.rowcount == 1

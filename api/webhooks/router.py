@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from typing import Annotated
 
@@ -9,6 +10,8 @@ from fastapi import APIRouter, Depends, HTTPException, Request, status
 from fastapi.responses import JSONResponse
 
 from api.deps import ResourcesDep
+from api.saleor_app.manifest import UNINSTALL_EVENT
+from api.saleor_app.uninstall import uninstall
 from api.webhooks.body import read_body
 from api.webhooks.claims import require_fresh
 from api.webhooks.config import WebhookConfig
@@ -21,7 +24,7 @@ from api.webhooks.normalize import (
     normalize_standard,
     normalize_stripe,
 )
-from api.webhooks.saleor import verify_saleor
+from api.webhooks.saleor import SaleorShops, verify_saleor
 from api.webhooks.shopify import verify_shopify
 from api.webhooks.standard import verify_standard
 from api.webhooks.stripe import verify_stripe
@@ -75,20 +78,30 @@ def refused(source: str, exc: Exception) -> HTTPException:
 async def receive_saleor(
     request: Request, resources: ResourcesDep, config: ConfigDep
 ) -> JSONResponse:
-    """Saleor: detached JWS against the configured JWKS, or the legacy HMAC."""
-    if not config.saleor_enabled:
-        raise NOT_ENABLED
+    """Saleor: the shop that installed the app (by `Saleor-Api-Url`) verified by its own
+    JWKS only; otherwise the default tenant's configured JWKS or legacy HMAC."""
+    shops: SaleorShops = request.app.state.saleor_shops
+    try:
+        sender = await shops.sender(
+            resources.pool,
+            request.headers.get("Saleor-Api-Url"),
+            default_tenant=config.tenant_id,
+            default_jwks=config.saleor_jwks,
+            default_hmac_secret=config.saleor_hmac_secret,
+        )
+    except (SignatureError, KeysUnavailable, SourceNotEnabled) as exc:
+        raise refused("saleor", exc) from None
     raw = await read_body(request, config.max_body_bytes)
     try:
-        await verify_saleor(
-            raw, request.headers, jwks=config.saleor_jwks, hmac_secret=config.saleor_hmac_secret
-        )
+        await verify_saleor(raw, request.headers, jwks=sender.jwks, hmac_secret=sender.hmac_secret)
         event_name = require_header(request.headers, "Saleor-Event")
     except (SignatureError, KeysUnavailable, SourceNotEnabled) as exc:
         raise refused("saleor", exc) from None
+    if sender.link is not None and event_name.lower() == UNINSTALL_EVENT:
+        await uninstall(resources.pool, shops, sender.link, raw, max_age_s=config.max_age_s)
     return await ingest(
         resources,
-        config,
+        dataclasses.replace(config, tenant_id=sender.tenant_id),
         source="saleor",
         raw=raw,
         headers=request.headers,

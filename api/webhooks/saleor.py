@@ -3,7 +3,8 @@
 Saleor signs `b64url(protected) + "." + raw_body` (RFC 7797, `b64: false`) and sends
 `<b64url(protected)>..<b64url(signature)>` in `Saleor-Signature`. The public key is looked up
 by `kid` in a JWKS whose location comes from configuration only: the `Saleor-Api-Url` header is
-chosen by whoever sends the request, so trusting it would let anyone sign with their own key.
+chosen by whoever sends the request, so it may only *select* a shop that installed the app
+(`SaleorShops`), whose JWKS location was fixed at install time; it never names keys itself.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import hmac
 import json
 import time
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -25,6 +27,9 @@ from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey, RSAPubl
 from jwt.algorithms import RSAAlgorithm
 
 from api.webhooks.errors import KeysUnavailable, SignatureError, SourceNotEnabled, require_header
+from runtime.database import Pool
+from runtime.saleor_links import SaleorLink, link_for_api_url
+from runtime.secretbox import SecretBox, SecretBoxError
 from runtime.settings import require_secure_url
 
 SIGNATURE_HEADER = "Saleor-Signature"
@@ -88,7 +93,7 @@ class JwksCache:
             document = json.loads(await self._read())
         except (OSError, httpx.HTTPError, ValueError) as exc:
             raise KeysUnavailable(f"cannot load JWKS: {type(exc).__name__}") from exc
-        self._keys = _rsa_keys(document)
+        self._keys = rsa_keys(document)
         self._generation += 1
 
     async def _read(self) -> bytes:
@@ -107,7 +112,71 @@ class JwksCache:
         return response.content
 
 
-def _rsa_keys(document: Any) -> dict[str, RSAPublicKey]:
+@dataclass(frozen=True)
+class SaleorSender:
+    """Whom a delivery is for and the only credentials that may verify it."""
+
+    tenant_id: str
+    jwks: JwksCache | None
+    hmac_secret: str | None
+    link: SaleorLink | None = None
+
+
+class SaleorShops:
+    """The shops that installed the app, as senders: one `JwksCache` per link.
+
+    A delivery's `Saleor-Api-Url` selects the link registered for that API URL, and only
+    that link's keys may verify it, so shop A's key cannot sign for shop B. A delivery from
+    an API URL no shop registered falls to the `default` tenant's single-tenant settings
+    (`OPSGRAPH_SALEOR_JWKS_URL` / HMAC secret) and is refused when those are unset.
+    """
+
+    def __init__(self, box: Callable[[], SecretBox]) -> None:
+        self._box = box
+        self._caches: dict[str, JwksCache] = {}
+
+    def keys_for(self, link: SaleorLink) -> JwksCache:
+        cache = self._caches.get(link.tenant_id)
+        if cache is None or cache.location != link.jwks_url:
+            cache = JwksCache(link.jwks_url)
+            self._caches[link.tenant_id] = cache
+        return cache
+
+    def forget(self, tenant_id: str) -> None:
+        """Drop a shop's cached keys (it was installed again, or uninstalled)."""
+        self._caches.pop(tenant_id, None)
+
+    async def sender(
+        self,
+        pool: Pool,
+        api_url: str | None,
+        *,
+        default_tenant: str,
+        default_jwks: JwksCache | None,
+        default_hmac_secret: str | None,
+    ) -> SaleorSender:
+        """Who sent this, from its claimed API URL; raises before anything is read."""
+        link = await self._link(pool, api_url) if api_url else None
+        if link is not None:
+            if not link.enabled:
+                self.forget(link.tenant_id)
+                raise SignatureError("the app was uninstalled from this Saleor shop")
+            return SaleorSender(link.tenant_id, self.keys_for(link), None, link)
+        if default_jwks is None and not default_hmac_secret:
+            if api_url:
+                raise SignatureError("no Saleor shop with this API URL installed the app")
+            raise SourceNotEnabled("saleor: configure a JWKS location or an HMAC secret")
+        return SaleorSender(default_tenant, default_jwks, default_hmac_secret)
+
+    async def _link(self, pool: Pool, api_url: str) -> SaleorLink | None:
+        try:
+            async with pool.connection() as conn:
+                return await link_for_api_url(conn, api_url, box=self._box())
+        except SecretBoxError as exc:
+            raise KeysUnavailable(f"the shop's link cannot be opened: {exc}") from None
+
+
+def rsa_keys(document: Any) -> dict[str, RSAPublicKey]:
     """The usable RSA signing keys of a JWKS; other and unparsable entries are skipped."""
     entries = document.get("keys") if isinstance(document, dict) else None
     if not isinstance(entries, list):
