@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, Response
@@ -115,20 +115,33 @@ async def wait_output(resources: Resources, hub: RunEventHub | None, run: RunRow
     return JSONResponse(output, headers={"Content-Location": run_location(run)})
 
 
+def starting(*, streamed: bool) -> Callable[..., Awaitable[RunRow]]:
+    """A dependency starting the run a request asks for, before its route answers.
+
+    `streamed`: the run records the stream modes the body asks for (`values` by default);
+    a wait records none, as it answers with the thread's values only."""
+
+    async def start(
+        thread_id: str,
+        key: ReaderKey,
+        body: RunBody,
+        resources: ResourcesDep,
+        graphs: GraphsDep,
+        request: Request,
+    ) -> RunRow:
+        modes = body.modes(("values",)) if streamed else ()
+        return await start_run(resources, graphs, key, thread_id, body, request, modes=modes)
+
+    return start
+
+
+StreamedRun = Annotated[RunRow, Depends(starting(streamed=True))]
+WaitedRun = Annotated[RunRow, Depends(starting(streamed=False))]
+
+
 @router.post("", response_model=Run, responses=error_responses(403, 404, 409))
-async def create_run(
-    thread_id: str,
-    key: ReaderKey,
-    body: RunBody,
-    resources: ResourcesDep,
-    graphs: GraphsDep,
-    request: Request,
-    response: Response,
-) -> Run:
+async def create_run(run: StreamedRun, response: Response) -> Run:
     """A background run: answered once it is queued; read it, join it or stream it."""
-    run = await start_run(
-        resources, graphs, key, thread_id, body, request, modes=body.modes(("values",))
-    )
     response.headers["Content-Location"] = run_location(run)
     return Run.of(run)
 
@@ -139,15 +152,9 @@ async def create_run(
     responses={**error_responses(403, 404, 409), 200: {"description": "The thread's values"}},
 )
 async def create_run_wait(
-    thread_id: str,
-    key: ReaderKey,
-    body: RunBody,
-    resources: ResourcesDep,
-    graphs: GraphsDep,
-    request: Request,
+    run: WaitedRun, resources: ResourcesDep, request: Request
 ) -> JSONResponse:
     """Run and answer with the thread's values when it ends (`__interrupt__` when paused)."""
-    run = await start_run(resources, graphs, key, thread_id, body, request, modes=())
     return await wait_output(resources, hub_of(request), run)
 
 
@@ -157,17 +164,9 @@ async def create_run_wait(
     responses={**SSE_RESPONSE, **error_responses(403, 404, 409)},
 )
 async def create_run_stream(
-    thread_id: str,
-    key: ReaderKey,
-    body: RunBody,
-    resources: ResourcesDep,
-    graphs: GraphsDep,
-    request: Request,
+    run: StreamedRun, body: RunBody, resources: ResourcesDep, request: Request
 ) -> StreamingResponse:
     """Run and stream it as server-sent events (`Content-Location` names the run)."""
-    run = await start_run(
-        resources, graphs, key, thread_id, body, request, modes=body.modes(("values",))
-    )
     events = relay(
         resources,
         hub_of(request),
