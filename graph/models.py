@@ -6,6 +6,7 @@ import json
 from collections.abc import Sequence
 from typing import Protocol
 
+from langchain_core.callbacks import BaseCallbackHandler
 from langchain_core.messages import AIMessage, AnyMessage, ToolMessage
 from langchain_core.messages.tool import tool_call
 
@@ -54,11 +55,22 @@ class PlaybookPlanner:
 class ChatModelPlanner:
     """A tool-calling chat model (any OpenAI-compatible server) plans instead of the playbook."""
 
-    def __init__(self, model_name: str, *, timeout_s: float = 60.0, max_retries: int = 1) -> None:
+    def __init__(
+        self,
+        model_name: str,
+        *,
+        timeout_s: float = 60.0,
+        max_retries: int = 1,
+        callbacks: Sequence[BaseCallbackHandler] = (),
+    ) -> None:
         from langchain_openai import ChatOpenAI
 
         self.model = ChatOpenAI(
-            model=model_name, temperature=0, timeout=timeout_s, max_retries=max_retries
+            model=model_name,
+            temperature=0,
+            timeout=timeout_s,
+            max_retries=max_retries,
+            callbacks=list(callbacks) or None,
         )
 
     async def plan(
@@ -75,8 +87,20 @@ class ChatModelPlanner:
         return reply
 
 
-def build_planner(model: str, *, timeout_s: float = 60.0, max_retries: int = 1) -> Planner:
-    """`offline` -> playbooks; `openai:<model>` -> that model through langchain-openai.
+def model_name(model: str) -> str:
+    """The model's own name in a setting (`openai:gpt-4o-mini` -> `gpt-4o-mini`)."""
+    return model.removeprefix(OPENAI_PREFIX)
+
+
+def build_planner(
+    model: str,
+    *,
+    timeout_s: float = 60.0,
+    max_retries: int = 1,
+    callbacks: Sequence[BaseCallbackHandler] = (),
+) -> Planner:
+    """`offline` -> playbooks; `openai:<model>` -> that model through langchain-openai, with
+    `callbacks` on every call it makes (the service records each call: `graph.model_calls`).
 
     The client's own retries are few: a failed run is retried by the job queue anyway.
     """
@@ -84,7 +108,7 @@ def build_planner(model: str, *, timeout_s: float = 60.0, max_retries: int = 1) 
         return PlaybookPlanner()
     if model.startswith(OPENAI_PREFIX) and len(model) > len(OPENAI_PREFIX):
         return ChatModelPlanner(
-            model.removeprefix(OPENAI_PREFIX), timeout_s=timeout_s, max_retries=max_retries
+            model_name(model), timeout_s=timeout_s, max_retries=max_retries, callbacks=callbacks
         )
     raise ValueError(
         f"unknown model setting {model!r}: use 'offline' or 'openai:<model name>' "

@@ -3,7 +3,8 @@
 The database is the one place every process writes to, so queue depth, events, approvals,
 chat turns and the business gauges are counted there when `/metrics` is scraped, and run
 durations, specialist and tool outcomes are tallied from it a batch of finished events at a
-time (`runtime.metrics_tally`): the figures are right however many API and worker processes
+time (`runtime.metrics_tally`), model calls a batch of recorded calls at a time
+(`runtime.model_calls`): the figures are right however many API and worker processes
 run, and a worker needs no endpoint of its own. What never reaches the database (a webhook
 answered 401, how long an answer took) is counted in the process that answers, in a
 registry built by `ProcessMetrics` (never the client's global one).
@@ -28,6 +29,7 @@ from prometheus_client.registry import Collector
 
 from runtime.database import Pool
 from runtime.metrics_tally import FinishedTally
+from runtime.model_calls import ModelCallTally
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
@@ -37,10 +39,11 @@ OTHER = "other"
 
 class ProcessMetrics:
     """Counters only this process can see (webhook answers and latencies, KB search latency),
-    and its tally of finished events."""
+    and its tallies of finished events and recorded model calls."""
 
-    def __init__(self, tally: FinishedTally) -> None:
+    def __init__(self, tally: FinishedTally, model_calls: ModelCallTally | None = None) -> None:
         self.tally = tally
+        self.model_calls = model_calls or ModelCallTally()
         self.registry = CollectorRegistry(auto_describe=True)
         self.webhooks = Counter(
             "opsgraph_webhooks_received",
@@ -253,7 +256,7 @@ class SnapshotCollector(Collector):
 
 
 class TallyCollector(Collector):
-    def __init__(self, tally: FinishedTally) -> None:
+    def __init__(self, tally: FinishedTally | ModelCallTally) -> None:
         self.tally = tally
 
     def collect(self) -> Iterable[Metric]:
@@ -265,4 +268,5 @@ def exposition(process: ProcessMetrics, snapshot: StoreSnapshot) -> bytes:
     registry = CollectorRegistry(auto_describe=False)
     registry.register(SnapshotCollector(snapshot))
     registry.register(TallyCollector(process.tally))
+    registry.register(TallyCollector(process.model_calls))
     return generate_latest(registry) + generate_latest(process.registry)

@@ -24,6 +24,7 @@ from psycopg.types.json import Jsonb
 from pydantic import BaseModel
 
 from runtime.queue import EVENTS_QUEUE
+from runtime.tracing import TRACE_CONTEXT_ARG, current_trace_context
 
 Conn = AsyncConnection[DictRow]
 
@@ -216,7 +217,9 @@ async def queue_run(
         lock=f"thread/{thread.thread_id}",
         connection=conn,
     )
-    await task.defer_async(tenant_id=thread.tenant_id, run_id=str(run_id))
+    traced = current_trace_context()  # the worker's run continues the request's trace
+    extra = {TRACE_CONTEXT_ARG: traced} if traced else {}
+    await task.defer_async(tenant_id=thread.tenant_id, run_id=str(run_id), **extra)
     return RunRow.model_validate(row)
 
 

@@ -11,27 +11,33 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 import procrastinate
 from langchain_core.runnables import RunnableConfig
 from langgraph.graph.state import CompiledStateGraph
 from langgraph.types import Command
+from opentelemetry import trace
+from opentelemetry.trace import SpanKind
 from procrastinate import JobContext
 
 from graph.chat.graph import build_chat_graph, chat_registry
 from graph.context import Notifier, OpsContext, no_notice
-from graph.models import build_planner
+from graph.model_calls import TENANT_KEY
+from graph.tracing import NodeSpans
 from hitl.approvals import attach_interrupt, mark_applied
 from hitl.policy import load_policy
+from runtime.logging import log_context
 from runtime.queue import EVENTS_QUEUE
 from runtime.resources import Resources
 from runtime.run_events import append_events, dumps, to_json
 from runtime.threads import RUN_THREAD, RunRow, RunStatus, cancel_requested, claim_run, close_run
-from service.runner import durability_for
+from runtime.tracing import context_from, tracing_installed
+from service.runner import durability_for, service_planner
 
 logger = logging.getLogger(__name__)
+TRACER = trace.get_tracer(__name__)
 
 CHAT_RUNNER_KEY = "chat_runner"
 CANCEL_CHECK_S = 0.25
@@ -48,14 +54,20 @@ ChatGraph = CompiledStateGraph[Any, Any, Any, Any]
 
 
 def compile_chat_graph(resources: Resources) -> ChatGraph:
-    """The chat graph for the configured planner, checkpointed in Postgres."""
-    settings = resources.settings
-    planner = build_planner(
-        settings.model, timeout_s=settings.model_timeout_s, max_retries=settings.model_max_retries
-    )
-    return build_chat_graph(planner=planner).compile(
+    """The chat graph for the configured planner, checkpointed in Postgres (with a span per
+    node when tracing is on)."""
+    graph = build_chat_graph(planner=service_planner(resources)).compile(
         checkpointer=resources.checkpointer, store=resources.store
     )
+    return graph.with_config(callbacks=[NodeSpans()]) if tracing_installed() else graph
+
+
+@dataclass
+class StreamCursor:
+    """The run's next event number, kept where a failure midway still finds it (the error
+    event must follow the parts already streamed, not overwrite one)."""
+
+    seq: int
 
 
 class ChatRunner:
@@ -87,16 +99,18 @@ class ChatRunner:
             claimed = await claim_run(conn, run_id)
         if claimed is None:
             return None
-        run, seq = claimed
+        run, first_seq = claimed
+        cursor = StreamCursor(first_seq)
         config: RunnableConfig = {
-            "configurable": {"thread_id": run.thread_id, "tenant_id": run.tenant_id}
+            "configurable": {"thread_id": run.thread_id, "tenant_id": run.tenant_id},
+            "metadata": {TENANT_KEY: run.tenant_id},
         }
         status, error, output, interrupted = RunStatus.SUCCESS, None, None, False
         try:
             payload, applied = await self._payload(run, config)
             final: Any = None
             if payload is not None:
-                seq, stopped, final = await self._stream(run, payload, config, seq)
+                stopped, final = await self._stream(run, payload, config, cursor)
                 if stopped:
                     status = RunStatus.INTERRUPTED
             if status is RunStatus.SUCCESS and isinstance(final, dict):
@@ -116,10 +130,10 @@ class ChatRunner:
         except Exception as exc:  # the run failed, not the job: say so in the stream
             logger.warning("run %s failed: %s", run_id, type(exc).__name__, exc_info=True)
             status, error = RunStatus.ERROR, f"{type(exc).__name__}: {exc}"
-        last = (seq, "end", "null")
+        last = (cursor.seq, "end", "null")
         if error is not None:
             name, _, message = error.partition(": ")
-            last = (seq, "error", dumps({"error": name, "message": message}))
+            last = (cursor.seq, "error", dumps({"error": name, "message": message}))
         async with pool.connection() as conn:
             await close_run(
                 conn,
@@ -163,9 +177,9 @@ class ChatRunner:
         return Command(resume=values), [row["approval_id"] for row in decided]
 
     async def _stream(
-        self, run: RunRow, payload: Any, config: RunnableConfig, seq: int
-    ) -> tuple[int, bool, Any]:
-        """Stream the graph into the run's events: the next event number, whether a cancel
+        self, run: RunRow, payload: Any, config: RunnableConfig, cursor: StreamCursor
+    ) -> tuple[bool, Any]:
+        """Stream the graph into the run's events (advancing `cursor`): whether a cancel
         stopped it, and the last values (the thread's state when the run ended)."""
         wanted = {GRAPH_MODES[mode] for mode in run.stream_mode if mode in GRAPH_MODES}
         modes = sorted(wanted | {"values"})
@@ -188,13 +202,15 @@ class ChatRunner:
             if mode in wanted:
                 name = "|".join([mode, *namespace])
                 data = list(chunk) if mode == "messages" else chunk
-                seq = await append_events(pool, run.run_id, seq, [(name, dumps(data))])
+                cursor.seq = await append_events(
+                    pool, run.run_id, cursor.seq, [(name, dumps(data))]
+                )
             if time.monotonic() - checked > CANCEL_CHECK_S:
                 checked = time.monotonic()
                 async with pool.connection() as conn:
                     if await cancel_requested(conn, run.run_id):
-                        return seq, True, None
-        return seq, False, final
+                        return True, None
+        return False, final
 
     async def _attach(self, run: RunRow, interrupts: list[Any], applied: list[str]) -> None:
         """Link the pause's interrupts to their approvals; mark used decisions applied."""
@@ -214,6 +230,26 @@ def register_chat_tasks(queue: procrastinate.App) -> None:
     and the thread takes the next run."""
 
     @queue.task(name=RUN_THREAD, queue=EVENTS_QUEUE, pass_context=True)
-    async def run_thread(context: JobContext, *, tenant_id: str, run_id: str) -> None:  # noqa: ARG001
+    async def run_thread(
+        context: JobContext,
+        *,
+        tenant_id: str,
+        run_id: str,
+        trace_context: dict[str, str] | None = None,
+    ) -> None:
         runner: ChatRunner = context.additional_context[CHAT_RUNNER_KEY]
-        await runner.execute(run_id=uuid.UUID(run_id))
+        with (
+            log_context(run_id=run_id, tenant=tenant_id),
+            TRACER.start_as_current_span(
+                f"job {RUN_THREAD}",
+                context=context_from(trace_context),
+                kind=SpanKind.CONSUMER,
+                attributes={
+                    "opsgraph.run_id": run_id,
+                    "opsgraph.tenant": tenant_id,
+                    "messaging.system": "procrastinate",
+                    "messaging.message.id": str(context.job.id),
+                },
+            ),
+        ):
+            await runner.execute(run_id=uuid.UUID(run_id))

@@ -19,7 +19,8 @@ from connectors.ingest import upsert_from_event
 from connectors.ledger import LedgerKey, run_once
 from graph.context import Notifier, OpsContext, no_notice
 from graph.master import build_master_graph
-from graph.models import OFFLINE, build_planner
+from graph.model_calls import TENANT_KEY, ModelCallRecorder
+from graph.models import OFFLINE, Planner, build_planner, model_name
 from graph.state import EventData
 from graph.tools.registry import build_tool_registry
 from graph.toolset import ToolRegistry
@@ -59,25 +60,35 @@ def durability_for(model: str) -> Durability:
     return "exit" if model == OFFLINE else "sync"
 
 
-def compile_master_graph(resources: Resources) -> MasterGraph:
-    """The hierarchy for the configured planner, checkpointed in Postgres (with a span per
-    node when tracing is on)."""
+def service_planner(resources: Resources) -> Planner:
+    """The configured planner; a model's every call is recorded in `model_calls`."""
     settings = resources.settings
-    planner = build_planner(
+    recorder = ModelCallRecorder(resources.pool, model=model_name(settings.model))
+    return build_planner(
         settings.model,
         timeout_s=settings.model_timeout_s,
         max_retries=settings.model_max_retries,
+        callbacks=[recorder],
     )
-    graph = build_master_graph(planner=planner).compile(
+
+
+def compile_master_graph(resources: Resources) -> MasterGraph:
+    """The hierarchy for the configured planner, checkpointed in Postgres (with a span per
+    node when tracing is on)."""
+    graph = build_master_graph(planner=service_planner(resources)).compile(
         checkpointer=resources.checkpointer, store=resources.store
     )
     return graph.with_config(callbacks=[NodeSpans()]) if tracing_installed() else graph
 
 
-def thread_config(event_id: uuid.UUID, run: int = 1) -> RunnableConfig:
-    """Each event has its own thread; a forced replay (run 2, 3, ...) starts a fresh one."""
+def thread_config(event_id: uuid.UUID, run: int = 1, *, tenant_id: str = "") -> RunnableConfig:
+    """Each event has its own thread; a forced replay (run 2, 3, ...) starts a fresh one.
+    The tenant rides in the metadata, where callbacks (model-call records) read it."""
     thread = f"event:{event_id}" if run == 1 else f"event:{event_id}:run{run}"
-    return {"configurable": {"thread_id": thread}}
+    config: RunnableConfig = {"configurable": {"thread_id": thread}}
+    if tenant_id:
+        config["metadata"] = {TENANT_KEY: tenant_id}
+    return config
 
 
 def event_data(event: StoredEvent) -> EventData:
@@ -152,7 +163,7 @@ class EventRunner:
                 await mark_stale(pool, event, newer=newer)
                 logger.info("event %s is stale: %s processed a later state", event_id, newer)
                 return EventStatus.STALE
-            config = thread_config(event_id, event.run)
+            config = thread_config(event_id, event.run, tenant_id=event.tenant_id)
             values = await self._invoke(event, config)
             return await self._finish(event, config, values)
 
@@ -171,7 +182,7 @@ class EventRunner:
             if event is None:
                 logger.info("event %s is not waiting for approval; nothing to resume", event_id)
                 return None
-            config = thread_config(event_id, event.run)
+            config = thread_config(event_id, event.run, tenant_id=event.tenant_id)
             snapshot = await self.graph.aget_state(config)
             pending = {item.id for item in snapshot.interrupts}
             async with pool.connection() as conn:

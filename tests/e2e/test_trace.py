@@ -1,4 +1,5 @@
-"""One trace from a webhook's ack to its event's outcome, across the queue.
+"""One trace from a webhook's ack to its event's outcome, across the queue; one from a chat
+turn's request through its run on a worker.
 
 The service is built with an in-memory span exporter in place of the OTLP one; the webhook
 goes in over HTTP, a worker drains the queue, and every span lands in the same trace.
@@ -24,12 +25,13 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from opentelemetry.trace import SpanKind
 
 from api.webhooks.signing import shopify_headers
+from runtime.apikeys import Role
 from runtime.logging import build_formatter
 from runtime.resources import Resources
 from runtime.settings import Settings
 from runtime.tracing import build_tracer_provider, uninstall_tracing
 from service.app import build_service_app
-from tests.support import drain_queue
+from tests.support import drain_queue, make_key
 
 SECRET = "shpss_trace_test"
 
@@ -154,3 +156,45 @@ async def test_queue_polling_outside_any_request_makes_no_trace(
     await drain_queue(resources)
 
     assert not [s for s in exporter.get_finished_spans() if s.parent is None]
+
+
+async def test_a_chat_turn_is_one_trace_from_its_request_through_the_run_and_its_tools(
+    client: httpx.AsyncClient, resources: Resources, exporter: InMemorySpanExporter
+) -> None:
+    exporter.clear()
+    headers = {"x-api-key": await make_key(resources, Role.OPERATOR)}
+    thread = await client.post("/threads", json={}, headers=headers)
+    assert thread.status_code == 200, thread.text
+    thread_id = thread.json()["thread_id"]
+    message = {"role": "user", "content": "what is our return window?"}
+    run = await client.post(
+        f"/threads/{thread_id}/runs",
+        json={"assistant_id": "chat", "input": {"messages": [message]}},
+        headers=headers,
+    )
+    assert run.status_code == 200, run.text
+    await drain_queue(resources)
+
+    spans = exporter.get_finished_spans()
+    requests = [
+        s
+        for s in spans
+        if s.kind is SpanKind.SERVER and s.name.endswith("/threads/{thread_id}/runs")
+    ]
+    assert len(requests) == 1, [s.name for s in spans]
+    request = requests[0]
+    assert request.context is not None
+    trace = by_trace(spans, request.context.trace_id)
+    names = [span.name for span in trace]
+
+    jobs = [s for s in trace if s.name == "job run_thread"]
+    assert len(jobs) == 1, names
+    job = jobs[0]
+    assert job.kind is SpanKind.CONSUMER and job.attributes is not None
+    assert job.attributes["opsgraph.run_id"] == run.json()["run_id"]
+    nodes = {s.name for s in trace if s.name.startswith("node ")}
+    assert {"node route", "node plan", "node act"} <= nodes, sorted(nodes)
+    assert "tool search_knowledge_base" in names, names
+    job_span_id = job.context.span_id if job.context else None
+    database = [s for s in trace if s.kind is SpanKind.CLIENT]
+    assert job_span_id in {s.parent.span_id for s in database if s.parent is not None}

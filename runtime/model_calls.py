@@ -1,0 +1,151 @@
+"""Model calls: one row per call, written where the call happened, tallied where `/metrics` is.
+
+Model calls happen inside workers (event runs, chat runs), which have no endpoint of their
+own, so each call is recorded in `model_calls` (a single-statement insert, ~1 ms beside a
+call that takes hundreds) and the serving process tallies the rows written since its last
+scrape, as `runtime.metrics_tally` does for finished events: a keyset cursor over
+`(recorded_at, call_id)`, each row read once it is `settle_s` old so a row committed late
+cannot fall behind the cursor.
+
+The `model` label is the configured model name (operator-controlled, so bounded); past
+`max_models` distinct names the rest count as `other`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Any, Literal
+
+from prometheus_client.core import CounterMetricFamily, HistogramMetricFamily, Metric
+
+from runtime.database import Pool
+
+Outcome = Literal["success", "error"]
+
+MODEL_BUCKETS = (0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 20.0, 30.0, 60.0, 120.0)
+OTHER = "other"
+
+INSERT_SQL = """
+INSERT INTO model_calls (tenant_id, model, outcome, prompt_tokens, completion_tokens, seconds)
+VALUES (%(tenant)s, %(model)s, %(outcome)s, %(prompt)s, %(completion)s, %(seconds)s)
+"""
+
+NEW_CALLS_SQL = """
+SELECT call_id, recorded_at, model, outcome, prompt_tokens, completion_tokens, seconds
+  FROM model_calls
+ WHERE recorded_at < now() - make_interval(secs => %(settle_s)s)
+   AND (recorded_at, call_id) > (%(after_at)s, %(after_id)s)
+ ORDER BY recorded_at, call_id
+ LIMIT %(batch)s
+"""
+
+EPOCH = datetime.fromisoformat("1970-01-01T00:00:00+00:00")
+
+
+async def record_model_call(
+    pool: Pool,
+    *,
+    tenant_id: str,
+    model: str,
+    outcome: Outcome,
+    prompt_tokens: int,
+    completion_tokens: int,
+    seconds: float,
+) -> None:
+    """Store one call (its tenant, for per-tenant usage; no prompt or reply text)."""
+    async with pool.connection() as conn:
+        await conn.execute(
+            INSERT_SQL,
+            {
+                "tenant": tenant_id,
+                "model": model,
+                "outcome": outcome,
+                "prompt": max(prompt_tokens, 0),
+                "completion": max(completion_tokens, 0),
+                "seconds": max(seconds, 0.0),
+            },
+        )
+
+
+class ModelCallTally:
+    """Calls by model and outcome, tokens by model and kind, call latency by model."""
+
+    def __init__(self, *, settle_s: float = 2.0, batch: int = 5000, max_models: int = 20) -> None:
+        self.settle_s = settle_s
+        self.batch = batch
+        self.max_models = max_models
+        self.after: tuple[datetime, int] = (EPOCH, 0)
+        self.calls: Counter[tuple[str, str]] = Counter()
+        self.tokens: Counter[tuple[str, str]] = Counter()
+        self.buckets: dict[str, list[int]] = {}
+        self.seconds: dict[str, float] = {}
+        self.count: Counter[str] = Counter()
+        self.lock = asyncio.Lock()
+
+    async def advance(self, pool: Pool) -> int:
+        """Count the next batch of recorded calls; how many were read."""
+        async with self.lock, pool.connection() as conn:
+            cursor = await conn.execute(
+                NEW_CALLS_SQL,
+                {
+                    "settle_s": self.settle_s,
+                    "after_at": self.after[0],
+                    "after_id": self.after[1],
+                    "batch": self.batch,
+                },
+            )
+            rows = await cursor.fetchall()
+            for row in rows:
+                self.add(row)
+            if rows:
+                self.after = (rows[-1]["recorded_at"], rows[-1]["call_id"])
+            return len(rows)
+
+    def label(self, model: str) -> str:
+        if model in self.count or len(self.count) < self.max_models:
+            return model
+        return OTHER
+
+    def add(self, row: dict[str, Any]) -> None:
+        model = self.label(str(row["model"]))
+        self.calls[(model, str(row["outcome"]))] += 1
+        self.tokens[(model, "prompt")] += int(row["prompt_tokens"])
+        self.tokens[(model, "completion")] += int(row["completion_tokens"])
+        seconds = float(row["seconds"])
+        buckets = self.buckets.setdefault(model, [0] * len(MODEL_BUCKETS))
+        for index, bound in enumerate(MODEL_BUCKETS):
+            if seconds <= bound:
+                buckets[index] += 1
+        self.seconds[model] = self.seconds.get(model, 0.0) + seconds
+        self.count[model] += 1
+
+    def families(self) -> Iterator[Metric]:
+        calls = CounterMetricFamily(
+            "opsgraph_model_calls",
+            "Chat-model calls by model and outcome.",
+            labels=["model", "outcome"],
+        )
+        for (model, outcome), n in sorted(self.calls.items()):
+            calls.add_metric([model, outcome], float(n))
+        yield calls
+        tokens = CounterMetricFamily(
+            "opsgraph_model_tokens",
+            "Tokens the model server reported, by model and kind (prompt, completion).",
+            labels=["model", "kind"],
+        )
+        for (model, kind), n in sorted(self.tokens.items()):
+            tokens.add_metric([model, kind], float(n))
+        yield tokens
+        latency = HistogramMetricFamily(
+            "opsgraph_model_call_seconds",
+            "Time a chat-model call took (the client's own retries inside), by model.",
+            labels=["model"],
+        )
+        for model, counts in sorted(self.buckets.items()):
+            pairs = [(repr(b), float(n)) for b, n in zip(MODEL_BUCKETS, counts, strict=True)]
+            pairs.append(("+Inf", float(self.count[model])))
+            latency.add_metric([model], pairs, self.seconds[model])
+        yield latency
