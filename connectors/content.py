@@ -33,6 +33,17 @@ async def save_draft(
     return {"content_id": content_id, "status": "draft", "title": title}
 
 
+async def get_content(conn: Conn, *, tenant_id: str, content_id: str) -> dict[str, Any] | None:
+    """A content item's kind, subject, title, body and status; None when there is none."""
+    cursor = await conn.execute(
+        "SELECT kind, subject, title, body, status FROM store_content"
+        " WHERE tenant_id = %s AND content_id = %s",
+        (tenant_id, content_id),
+    )
+    row = await cursor.fetchone()
+    return None if row is None else dict(row)
+
+
 async def publish(conn: Conn, *, tenant_id: str, content_id: str) -> dict[str, Any] | str:
     cursor = await conn.execute(
         "UPDATE store_content SET status = 'published', published_at = now()"

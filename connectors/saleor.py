@@ -151,6 +151,12 @@ class _SeoUpdated(_Camel):
     product: _Product
 
 
+class _Raw(_Camel):
+    """A payload kept as Saleor sent it (for `SaleorClient.mutate`)."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+
 ResultT = TypeVar("ResultT", bound=_Camel)
 
 # Select only what the app's own permissions let it read: a denied sub-field nulls the result
@@ -279,11 +285,37 @@ class SaleorClient:
         """Post one mutation and return its result, or raise the matching `SaleorError`."""
         if not _HEADER_SAFE.fullmatch(idempotency_key):
             raise ValueError("idempotency_key must be printable ASCII without spaces")
+        response = await self._post(
+            field, document, variables, {"Idempotency-Key": idempotency_key}
+        )
         try:
-            response = await self._http.post(
-                self.api_url,
-                json={"query": document, "variables": variables},
-                headers={"Idempotency-Key": idempotency_key},
+            return self._result(field, response, result).model_dump()
+        except SaleorError as exc:
+            log.warning("saleor %s failed (key %s): %s", field, idempotency_key, exc.code)
+            raise
+
+    async def read(
+        self, field: str, document: str, variables: dict[str, Any]
+    ) -> dict[str, Any] | None:
+        """Run a query and return its top-level `field` as Saleor answered it (camelCase);
+        None when Saleor has no such object. Raises the matching `SaleorError`."""
+        response = await self._post(field, document, variables, {})
+        raw = self._data(field, response)
+        return raw if isinstance(raw, dict) else None
+
+    async def mutate(
+        self, field: str, document: str, variables: dict[str, Any], *, idempotency_key: str
+    ) -> dict[str, Any]:
+        """Run a mutation and return its payload as Saleor answered it (camelCase), or raise
+        `SaleorError` with the first of its `errors { field code message }`."""
+        return await self._mutate(field, document, variables, idempotency_key, _Raw)
+
+    async def _post(
+        self, field: str, document: str, variables: dict[str, Any], headers: dict[str, str]
+    ) -> httpx.Response:
+        try:
+            return await self._http.post(
+                self.api_url, json={"query": document, "variables": variables}, headers=headers
             )
         except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
             message = f"{field}: cannot reach Saleor ({type(exc).__name__})"
@@ -292,13 +324,9 @@ class SaleorClient:
             code = "TIMEOUT" if isinstance(exc, httpx.TimeoutException) else "TRANSPORT_ERROR"
             message = f"{field}: no answer from Saleor ({type(exc).__name__})"
             raise SaleorUnavailable(message, code, maybe_applied=True) from None
-        try:
-            return self._result(field, response, result).model_dump()
-        except SaleorError as exc:
-            log.warning("saleor %s failed (key %s): %s", field, idempotency_key, exc.code)
-            raise
 
-    def _result(self, field: str, response: httpx.Response, result: type[ResultT]) -> ResultT:
+    def _data(self, field: str, response: httpx.Response) -> Any:
+        """The answer's `data[field]`, after HTTP status and top-level errors are judged."""
         status = response.status_code
         if status in (401, 403):
             message = f"{field}: Saleor refused the app token (HTTP {status}); check the token"
@@ -316,8 +344,12 @@ class SaleorClient:
             first = envelope.errors[0]
             kind = SaleorAuthError if first.code in AUTH_CODES else SaleorError
             raise kind(f"{field}: {self._redact(first.message)}", first.code)
-        if envelope.errors:  # the mutation ran; only some selected sub-field failed
+        if envelope.errors:  # the operation ran; only some selected sub-field failed
             log.warning("saleor %s ran with partial errors: %s", field, envelope.errors[0].code)
+        return raw
+
+    def _result(self, field: str, response: httpx.Response, result: type[ResultT]) -> ResultT:
+        raw = self._data(field, response)
         try:
             errors = _Errors.model_validate(raw).errors
             if not errors:

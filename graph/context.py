@@ -10,6 +10,7 @@ from typing import Any
 from graph.toolset import ToolRegistry
 from hitl.policy import Policy, load_policy
 from runtime.database import Pool
+from runtime.secretbox import SecretBox
 
 Notifier = Callable[[str, dict[str, Any]], Awaitable[None]]
 
@@ -35,3 +36,5 @@ class OpsContext:
     requested_by: uuid.UUID | None = None
     """The key that sent the event: it may not approve what its event asks for."""
     tools: ToolRegistry = field(default_factory=ToolRegistry)
+    secrets: SecretBox | None = None
+    """Opens tenants' Saleor app tokens (the commerce backend); None: only the local store."""

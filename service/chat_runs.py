@@ -32,6 +32,7 @@ from runtime.logging import log_context
 from runtime.queue import EVENTS_QUEUE
 from runtime.resources import Resources
 from runtime.run_events import append_events, dumps, to_json
+from runtime.secretbox import SecretBox
 from runtime.threads import RUN_THREAD, RunRow, RunStatus, cancel_requested, claim_run, close_run
 from runtime.tracing import context_from, tracing_installed
 from service.runner import durability_for, service_planner
@@ -84,6 +85,7 @@ class ChatRunner:
             policy=load_policy(resources.settings.policy_file),
             notify=notify,
             tools=chat_registry(),
+            secrets=SecretBox.from_settings(resources.settings),
         )
 
     @property

@@ -20,6 +20,7 @@ from graph.tools.registry import ALL_TOOLS
 from hitl.audit import append_audit
 from runtime.apikeys import ApiKey, Role, find_key
 from runtime.resources import Resources, open_resources
+from runtime.secretbox import SecretBox
 from runtime.settings import Settings
 
 tools_app = typer.Typer(
@@ -66,7 +67,8 @@ async def run_calls(
     """Run each call as the key's operator action; return (name, status, result text)."""
     async with open_resources(settings) as resources:
         key = await require_admin(resources, secret)
-        context = OpsContext(pool=resources.pool, gated=False)
+        box = SecretBox.from_settings(settings)
+        context = OpsContext(pool=resources.pool, gated=False, secrets=box)
         thread = f"operator:{key.key_id}:{uuid.uuid4().hex[:8]}"
         outcomes = []
         for index, spec in enumerate(calls):

@@ -38,6 +38,7 @@ from runtime.events import (
     record_outcome,
 )
 from runtime.resources import Resources
+from runtime.secretbox import SecretBox
 from runtime.tracing import tracing_installed
 
 logger = logging.getLogger(__name__)
@@ -143,6 +144,7 @@ class EventRunner:
             policy=load_policy(resources.settings.policy_file),
             notify=notify,
             tools=tools if tools is not None else build_tool_registry(),
+            secrets=SecretBox.from_settings(resources.settings),
         )
 
     async def run(

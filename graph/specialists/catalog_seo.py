@@ -8,11 +8,12 @@ from langchain_core.messages import ToolMessage
 
 from graph.specialists.base import PlaybookStep, Specialist, call, is_error, last_result
 from graph.state import EventData
-from graph.tools.cms import draft_seo_copy_tool, save_content_draft_tool
+from graph.tools.cms import draft_seo_copy_tool, publish_content_tool, save_content_draft_tool
 
 PROMPT = (
     "You write product SEO. Call draft_seo_copy with the product's name, description and "
-    "brand, then save_content_draft (kind product_seo) with the result."
+    "brand, then save_content_draft (kind product_seo) with the result; if the saved draft "
+    "names where it publishes to (a shop's product), publish_content it."
 )
 
 
@@ -43,8 +44,17 @@ def playbook(event: EventData, results: Sequence[ToolMessage]) -> PlaybookStep:
                 body=copy,
             )
         ]
-    if is_error(saved):
+    if is_error(saved) or not isinstance(saved, dict):
         return f"SEO for {product_id} not saved: {saved}"
+    if saved.get("publishes_to"):  # the product lives in a shop: publishing writes it there
+        published = last_result(results, publish_content_tool.name)
+        if published is None:
+            return [call(publish_content_tool, content_id=saved["content_id"])]
+        if is_error(published) or not isinstance(published, dict):
+            return (
+                f"SEO for {product_id} saved, not published to {saved['publishes_to']}: {published}"
+            )
+        return f"SEO for {product_id}: {copy['seo_title']!r}, written to {saved['publishes_to']}"
     return f"SEO for {product_id}: {copy['seo_title']!r} at /{copy['slug']}"
 
 
@@ -53,6 +63,6 @@ SPECIALIST = Specialist(
     domain="ecommerce",
     description="Writes SEO title, meta description (at most 155 characters), slug, keywords.",
     prompt=PROMPT,
-    tools=(draft_seo_copy_tool, save_content_draft_tool),
+    tools=(draft_seo_copy_tool, save_content_draft_tool, publish_content_tool),
     playbook=playbook,
 )

@@ -44,7 +44,7 @@ def reader_tool(
         context, tenant_id, thread_id, call_id = run_identity(runtime)
         args = args_schema.model_validate(kwargs)
         async with context.pool.connection() as conn:
-            env = ToolEnv(context.pool, conn, tenant_id, thread_id, call_id)
+            env = ToolEnv(context.pool, conn, tenant_id, thread_id, call_id, context.secrets)
             return await body(env, args)
 
     return StructuredTool.from_function(
@@ -106,7 +106,7 @@ def effect_tool(
             action, args = verdict.action, verdict.args
         key = LedgerKey(tenant_id, thread_id, call_id)
         chosen = effect if action == name else context.tools.effect(action)
-        return await run_effect(context.pool, key, chosen, args)
+        return await run_effect(context.pool, key, chosen, args, secrets=context.secrets)
 
     return StructuredTool.from_function(
         coroutine=call,

@@ -9,7 +9,7 @@ from typing import Any
 from langchain_core.tools import StructuredTool
 from pydantic import BaseModel, Field
 
-from connectors.content import publish, save_draft
+from connectors.content import get_content, publish, save_draft
 from graph.tools.base import ToolEnv, effect_tool
 
 META_DESCRIPTION_MAX = 155
@@ -108,7 +108,7 @@ class ContentDraft(BaseModel):
 
 
 async def store_draft(env: ToolEnv, args: ContentDraft) -> dict[str, Any]:
-    return await save_draft(
+    saved = await save_draft(
         env.conn,
         tenant_id=env.tenant_id,
         content_id=args.content_id,
@@ -117,6 +117,10 @@ async def store_draft(env: ToolEnv, args: ContentDraft) -> dict[str, Any]:
         title=args.title,
         body=args.body,
     )
+    target = (await env.commerce()).content_target(args.kind, args.subject)
+    if target is not None:
+        saved["publishes_to"] = target
+    return saved
 
 
 save_content_draft_tool = effect_tool(
@@ -134,7 +138,24 @@ class ContentRef(BaseModel):
 
 
 async def publish_draft(env: ToolEnv, args: ContentRef) -> dict[str, Any] | str:
-    return await publish(env.conn, tenant_id=env.tenant_id, content_id=args.content_id)
+    """Write the content where it goes live (a shop's product, when the backend has one)
+    first, then mark it published: a refusal there leaves the draft a draft."""
+    content = await get_content(env.conn, tenant_id=env.tenant_id, content_id=args.content_id)
+    applied = None
+    if content is not None:
+        backend = await env.commerce()
+        applied = await backend.apply_content(
+            content["kind"],
+            content["subject"],
+            content["body"],
+            idempotency_key=env.idempotency_key,
+        )
+        if isinstance(applied, str):
+            return applied
+    published = await publish(env.conn, tenant_id=env.tenant_id, content_id=args.content_id)
+    if isinstance(published, dict) and applied is not None:
+        published["applied"] = applied
+    return published
 
 
 publish_content_tool = effect_tool(

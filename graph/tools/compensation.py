@@ -65,6 +65,7 @@ async def compensate(
             context.tools.effect(tool),
             tool_args,
             also=audit_compensation(tenant_id, f"{thread_id}/{key_id}", tool, tool_args, rejected),
+            secrets=context.secrets,
         )
         done.append({"tool": tool, "args": tool_args, "result": result})
         logger.info("compensated %s with %s(%s)", rejected, tool, tool_args)

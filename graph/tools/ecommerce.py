@@ -7,16 +7,8 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from connectors.crm import customer_orders
-from connectors.orders import (
-    add_fulfillment,
-    cancel_order,
-    get_order,
-    item_quantities,
-    order_total,
-    units,
-)
+from connectors.orders import get_order, order_total, units
 from connectors.outbox import enqueue_email
-from connectors.stock import release, reserve, ship
 from graph.tools.attention import ATTENTION_TOOLS
 from graph.tools.base import ToolEnv, effect_tool, reader_tool
 from graph.tools.facts import order_facts, order_total_as_amount, reorder_budget
@@ -62,13 +54,7 @@ class OrderRef(BaseModel):
 
 
 async def reserve_order_stock(env: ToolEnv, args: OrderRef) -> dict[str, Any] | str:
-    order = await get_order(env.conn, tenant_id=env.tenant_id, order_id=args.order_id)
-    if order is None:
-        return "Error: order not found"
-    quantities = item_quantities(order)
-    return await reserve(
-        env.conn, tenant_id=env.tenant_id, order_id=args.order_id, quantities=quantities
-    )
+    return await (await env.commerce()).reserve_stock(args.order_id)
 
 
 reserve_stock_tool = effect_tool(
@@ -80,7 +66,7 @@ reserve_stock_tool = effect_tool(
 
 
 async def release_order_stock(env: ToolEnv, args: OrderRef) -> dict[str, Any]:
-    return await release(env.conn, tenant_id=env.tenant_id, order_id=args.order_id)
+    return await (await env.commerce()).release_stock(args.order_id)
 
 
 release_stock_tool = effect_tool(
@@ -92,20 +78,8 @@ release_stock_tool = effect_tool(
 
 
 async def fulfill_order(env: ToolEnv, args: OrderRef) -> dict[str, Any] | str:
-    order = await get_order(env.conn, tenant_id=env.tenant_id, order_id=args.order_id)
-    if order is None:
-        return "Error: order not found"
-    item_ids = [str(item["item_id"]) for item in order["items"]]
-    result = await add_fulfillment(
-        env.conn,
-        tenant_id=env.tenant_id,
-        order_id=args.order_id,
-        item_ids=item_ids,
-        idempotency_key=env.idempotency_key,
-    )
-    if isinstance(result, dict):
-        result["shipped"] = await ship(env.conn, tenant_id=env.tenant_id, order_id=args.order_id)
-    return result
+    backend = await env.commerce()
+    return await backend.fulfill_order(args.order_id, idempotency_key=env.idempotency_key)
 
 
 create_fulfillment_tool = effect_tool(
@@ -175,8 +149,9 @@ class CancelOrder(BaseModel):
 
 
 async def cancel(env: ToolEnv, args: CancelOrder) -> dict[str, Any] | str:
-    return await cancel_order(
-        env.conn, tenant_id=env.tenant_id, order_id=args.order_id, reason=args.reason
+    backend = await env.commerce()
+    return await backend.cancel_order(
+        args.order_id, reason=args.reason, idempotency_key=env.idempotency_key
     )
 
 

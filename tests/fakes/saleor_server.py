@@ -13,6 +13,7 @@ on loopback (`serve_fake_saleor()`), for code that runs in other processes.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import secrets
 import socket
@@ -20,10 +21,11 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from typing import Any
 
 import uvicorn
-from graphql import GraphQLError, graphql_sync, parse, validate
+from graphql import GraphQLError, execute_sync, graphql_sync, parse, validate
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -57,6 +59,13 @@ class FakeSaleor:
         self.invalid_documents: list[str] = []
         self._signer = SaleorSigner(kid=secrets.token_urlsafe(6), domain="saleor.test")
         self._lock = threading.Lock()
+        self.hold_after: str | None = None
+        """A mutation (e.g. `orderFulfill`) whose answer waits until `release()`, once it has
+        taken effect: the window in which a client can die between act and record."""
+        self._released = threading.Event()
+
+    def release(self) -> None:
+        self._released.set()
 
     @property
     def api_url(self) -> str:
@@ -81,6 +90,25 @@ class FakeSaleor:
         if event is not None:
             headers["Saleor-Event"] = event
         return headers
+
+    def delivery(self, subscription: str, event: Json) -> bytes:
+        """The body Saleor would post for `event` (`{"__typename": "OrderCreated", "order":
+        state.order_view(o)}`, ...) to a webhook with this subscription document: the
+        document's selection of it, as Saleor sends it. `issuedAt` is now."""
+        problems = validate(load_schema(), parse(subscription))
+        if problems:
+            raise ValueError(f"invalid subscription document: {problems[0].message}")
+        issued = datetime.now(UTC).isoformat()
+        with self._lock:
+            result = execute_sync(
+                load_schema(),
+                parse(subscription),
+                root_value={"event": {"issuedAt": issued, **event}},
+                type_resolver=lambda value, _info, _type: value["__typename"],
+            )
+        if result.errors or not result.data:
+            raise ValueError(f"the subscription cannot be answered: {result.errors}")
+        return json.dumps(result.data["event"]).encode()
 
     def app(self) -> Starlette:
         return Starlette(
@@ -121,6 +149,10 @@ class FakeSaleor:
                 variable_values=variables,
                 type_resolver=lambda value, _info, _type: value["__typename"],
             )
+        if self.hold_after and self.state.applied[self.hold_after]:
+            self.hold_after = None
+            while not self._released.is_set():
+                await asyncio.sleep(0.05)
         answer: Json = {"data": result.data}
         if result.errors:
             answer["errors"] = [error.formatted for error in result.errors]

@@ -18,6 +18,7 @@ from typing import Any
 from graphql import GraphQLError, GraphQLResolveInfo
 
 Json = dict[str, Any]
+CREATED = "2026-01-05T10:00:00+00:00"
 Info = GraphQLResolveInfo[Any]
 
 
@@ -143,15 +144,22 @@ class ShopState:
     # -- views: what a GraphQL selection reads (dict keys are schema field names) --------
 
     def order_view(self, order: Order) -> Json:
-        money = {"gross": {"amount": order.total, "currency": order.currency}}
         return {
             "__typename": "Order",
             "id": order.id,
             "number": order.number,
+            "created": CREATED,
+            "updatedAt": CREATED,
             "status": order.status,
             "userEmail": order.email,
+            "customerNote": "",
+            "channel": {"__typename": "Channel", "slug": "default-channel"},
+            "user": None,
+            "billingAddress": None,
+            "shippingAddress": None,
             "isPaid": True,
-            "total": {**money, "net": money["gross"], "currency": order.currency},
+            "chargeStatus": "FULL",
+            "total": money(order.total, order.currency),
             "lines": [self.line_view(line) for line in order.lines],
             "fulfillments": [self.fulfilment_view(order, f) for f in order.fulfillments],
             **metadata_fields(order.metadata),
@@ -163,6 +171,9 @@ class ShopState:
             "__typename": "OrderLine",
             "id": line.id,
             "productName": line.product_name,
+            "variantName": variant.sku if variant else "",
+            "unitPrice": money(line.unit_price, "USD"),
+            "allocations": [],
             "productSku": variant.sku if variant else None,
             "productVariantId": line.variant_id,
             "quantity": line.quantity,
@@ -176,6 +187,8 @@ class ShopState:
             "__typename": "ProductVariant",
             "id": variant.id,
             "sku": variant.sku,
+            "name": variant.sku,
+            "channelListings": [],
             "stocks": [
                 {
                     "__typename": "Stock",
@@ -200,6 +213,8 @@ class ShopState:
             "id": fulfilment.id,
             "status": fulfilment.status,
             "trackingNumber": fulfilment.tracking_number,
+            "created": CREATED,
+            "warehouse": None,
             "lines": [
                 {
                     "__typename": "FulfillmentLine",
@@ -217,11 +232,28 @@ class ShopState:
             "id": product.id,
             "name": product.name,
             "slug": product.slug,
+            "created": CREATED,
+            "updatedAt": CREATED,
+            "productType": {
+                "__typename": "ProductType",
+                "id": global_id("ProductType", 1),
+                "name": "Goods",
+            },
+            "category": None,
+            "variants": [
+                self.variant_view(v) for v in self.variants.values() if v.product_id == product.id
+            ],
             "description": product.description,
             "seoTitle": product.seo_title,
             "seoDescription": product.seo_description,
             **metadata_fields(product.metadata),
         }
+
+
+def money(amount: float, currency: str) -> Json:
+    """Saleor's `TaxedMoney` with no tax."""
+    gross = {"__typename": "Money", "amount": amount, "currency": currency}
+    return {"__typename": "TaxedMoney", "gross": gross, "net": gross, "currency": currency}
 
 
 def metadata_fields(metadata: dict[str, str]) -> Json:
