@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from typing import Any
 
-from langchain_core.messages import ToolMessage
-
-from graph.specialists.base import PlaybookStep, Specialist, call, last_result
+from graph.specialists.one_call import one_call_specialist
 from graph.state import EventData
 from graph.tools.billing import schedule_payment_retries_tool
 
@@ -16,32 +14,30 @@ PROMPT = (
 )
 
 
-def playbook(event: EventData, results: Sequence[ToolMessage]) -> PlaybookStep:
-    scheduled = last_result(results, schedule_payment_retries_tool.name)
-    if scheduled is None:
-        payload = event["payload"]
-        return [
-            call(
-                schedule_payment_retries_tool,
-                invoice_ref=str(payload.get("id") or event["entity"]),
-                email=payload.get("email") or payload.get("customer_email"),
-                amount=float(payload.get("amount") or 0),
-                currency=str(payload.get("currency") or "USD"),
-                failed_attempts=int(payload.get("attempt_count") or 1),
-            )
-        ]
-    if not isinstance(scheduled, dict):
-        return f"dunning failed: {scheduled}"
+def retry_args(event: EventData) -> dict[str, Any]:
+    payload = event["payload"]
+    return {
+        "invoice_ref": str(payload.get("id") or event["entity"]),
+        "email": payload.get("email") or payload.get("customer_email"),
+        "amount": float(payload.get("amount") or 0),
+        "currency": str(payload.get("currency") or "USD"),
+        "failed_attempts": int(payload.get("attempt_count") or 1),
+    }
+
+
+def report(_event: EventData, scheduled: dict[str, Any]) -> str:
     dates = ", ".join(r["retry_at"][:10] for r in scheduled["retries"]) or "none left"
     notice = "sent" if scheduled["notice"] else "not sent (no email)"
     return f"payment retries scheduled ({dates}); notice {notice}"
 
 
-SPECIALIST = Specialist(
+SPECIALIST = one_call_specialist(
     name="dunning",
     domain="billing",
     description="Schedules payment retries and notifies the customer of a failed payment.",
     prompt=PROMPT,
-    tools=(schedule_payment_retries_tool,),
-    playbook=playbook,
+    tool=schedule_payment_retries_tool,
+    arguments=retry_args,
+    report=report,
+    failure="dunning failed",
 )

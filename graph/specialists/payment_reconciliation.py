@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
-from langchain_core.messages import ToolMessage
-
-from graph.specialists.base import PlaybookStep, Specialist, call, is_error, last_result
+from graph.specialists.one_call import one_call_specialist
 from graph.state import EventData
 from graph.tools.billing import mark_invoice_paid_tool
 
@@ -33,23 +30,20 @@ def payment_args(event: EventData) -> dict[str, Any]:
     return args
 
 
-def playbook(event: EventData, results: Sequence[ToolMessage]) -> PlaybookStep:
-    settled = last_result(results, mark_invoice_paid_tool.name)
-    if settled is None:
-        return [call(mark_invoice_paid_tool, **payment_args(event))]
-    if is_error(settled) or not isinstance(settled, dict):
-        return f"payment not recorded: {settled}"
+def report(_event: EventData, settled: dict[str, Any]) -> str:
     retries = settled["retries_cancelled"]
     stopped = f"{len(retries)} payment retries cancelled" if retries else "no retries pending"
     invoices = ", ".join(settled["invoices_paid"]) or "no invoice of ours"
     return f"invoice {settled['invoice_ref']} paid ({invoices} marked paid); {stopped}"
 
 
-SPECIALIST = Specialist(
+SPECIALIST = one_call_specialist(
     name="payment_reconciliation",
     domain="billing",
     description="Marks a paid invoice paid and stops dunning it.",
     prompt=PROMPT,
-    tools=(mark_invoice_paid_tool,),
-    playbook=playbook,
+    tool=mark_invoice_paid_tool,
+    arguments=payment_args,
+    report=report,
+    failure="payment not recorded",
 )

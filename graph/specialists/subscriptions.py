@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
-from langchain_core.messages import ToolMessage
-
-from graph.specialists.base import PlaybookStep, Specialist, call, is_error, last_result
+from graph.specialists.one_call import one_call_specialist
 from graph.state import EventData
 from graph.tools.subscriptions import record_subscription_tool
 
@@ -42,12 +39,7 @@ def subscription_args(event: EventData) -> dict[str, Any]:
     return args
 
 
-def playbook(event: EventData, results: Sequence[ToolMessage]) -> PlaybookStep:
-    recorded = last_result(results, record_subscription_tool.name)
-    if recorded is None:
-        return [call(record_subscription_tool, **subscription_args(event))]
-    if is_error(recorded) or not isinstance(recorded, dict):
-        return f"subscription not recorded: {recorded}"
+def report(_event: EventData, recorded: dict[str, Any]) -> str:
     change = str(recorded["change"]).replace("_", " ")
     plan = recorded["plan"] or "no plan"
     if recorded["change"] == "plan_changed":
@@ -56,11 +48,13 @@ def playbook(event: EventData, results: Sequence[ToolMessage]) -> PlaybookStep:
     return f"subscription {recorded['subscription_id']} {change} ({plan}{until})"
 
 
-SPECIALIST = Specialist(
+SPECIALIST = one_call_specialist(
     name="subscriptions",
     domain="billing",
     description="Records subscriptions and what changed: plan, renewal, cancellation.",
     prompt=PROMPT,
-    tools=(record_subscription_tool,),
-    playbook=playbook,
+    tool=record_subscription_tool,
+    arguments=subscription_args,
+    report=report,
+    failure="subscription not recorded",
 )
