@@ -15,6 +15,7 @@ and no label carries an id.
 
 from __future__ import annotations
 
+from collections import Counter as Tally
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -99,7 +100,7 @@ QUERIES: dict[str, str] = {
     """,
     "events": """
         SELECT CASE WHEN type = ANY(%(types)s) THEN type ELSE 'other' END AS type,
-               status, count(*) AS n
+               status, count(*) AS n, sum(greatest(attempts - 1, 0)) AS retries
           FROM events GROUP BY 1, 2
     """,
     "approvals": """
@@ -119,6 +120,7 @@ QUERIES: dict[str, str] = {
           FROM store_reservations WHERE status = 'reserved'
     """,
     "reorders": "SELECT status, count(*) AS n FROM store_reorders GROUP BY 1",
+    "content": "SELECT status, count(*) AS n FROM store_content GROUP BY 1",
     "onboarded": """
         SELECT count(*) AS n, count(welcomed_at) AS welcomed FROM store_customer_profiles
     """,
@@ -175,9 +177,19 @@ def event_families(rows: dict[str, list[dict[str, Any]]]) -> Iterator[Metric]:
     events = gauge(
         "opsgraph_events", "Inbox events by type and current status.", ["type", "status"]
     )
+    retries = counter(
+        "opsgraph_event_retries",
+        "Runs of an event beyond its first (the queue's retries after a failure, and replays).",
+        ["type"],
+    )
+    retried: Tally[str] = Tally()
     for row in rows.get("events", []):
         events.add_metric([row["type"], row["status"]], float(row["n"]))
+        retried[row["type"]] += int(row.get("retries") or 0)
+    for event_type, n in sorted(retried.items()):
+        retries.add_metric([event_type], float(n))
     yield events
+    yield retries
     turns = counter("opsgraph_chat_turns", "Chat turns (input runs) by status.", ["status"])
     for row in rows.get("chat_turns", []):
         turns.add_metric([row["status"]], float(row["n"]))
@@ -232,6 +244,12 @@ def business_families(rows: dict[str, list[dict[str, Any]]]) -> Iterator[Metric]
     for row in rows.get("reorders", []):
         reorders.add_metric([row["status"]], float(row["n"]))
     yield reorders
+    content = gauge(
+        "opsgraph_content", "Content pieces produced, by status (draft, published).", ["status"]
+    )
+    for row in rows.get("content", []):
+        content.add_metric([row["status"]], float(row["n"]))
+    yield content
     onboarded = (rows.get("onboarded") or [{"n": 0, "welcomed": 0}])[0]
     yield gauge_of(
         "opsgraph_customers_onboarded",

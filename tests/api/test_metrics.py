@@ -26,6 +26,7 @@ from runtime.resources import Resources
 from runtime.settings import Settings
 from service.demo_webhooks import DemoSenders
 from service.runner import EventRunner
+from tests.graph.samples import SAMPLES
 from tests.support import drain_queue, make_key
 
 SENDERS = DemoSenders.create()
@@ -222,3 +223,45 @@ async def test_no_label_carries_an_id(client: httpx.AsyncClient) -> None:
     for _, labels in samples:
         for name, label in labels:
             assert ":" not in label and "evt_" not in label, (name, label)
+
+
+async def test_retries_and_content_produced_are_counted(
+    client: httpx.AsyncClient, resources: Resources
+) -> None:
+    before = await scrape(client)
+    operator = {"Authorization": f"Bearer {await make_key(resources, Role.OPERATOR)}"}
+    admin = {"Authorization": f"Bearer {await make_key(resources, Role.ADMIN)}"}
+    lead = {"type": "lead.created", "entity": "lead:retried", "payload": {"email": "r@b.example"}}
+    posted = await client.post("/events", json=lead, headers=operator)
+    assert posted.status_code == 202
+    broken = EventRunner(
+        resources,
+        build_master_graph(planner=BrokenPlanner()).compile(checkpointer=resources.checkpointer),
+    )
+    await drain_queue(resources, runner=broken)
+    replayed = await client.post(f"/events/{posted.json()['event_id']}/replay", headers=admin)
+    assert replayed.status_code == 202, replayed.text
+    await drain_queue(resources, runner=broken)
+
+    product = SAMPLES["product.created"]
+    event = {"type": "product.created", "entity": product.entity, "payload": product.payload}
+    assert (await client.post("/events", json=event, headers=operator)).status_code == 202
+    await drain_queue(resources)
+
+    after = await scrape(client)
+    retries = "opsgraph_event_retries_total"
+    assert (
+        value(after, retries, type="lead.created") - value(before, retries, type="lead.created")
+        == 1
+    )
+    attempts = await rows(resources, "SELECT sum(greatest(attempts - 1, 0)) AS n FROM events")
+    assert total(after, retries) == attempts[0]["n"]
+    content = {
+        row["status"]: row["n"]
+        for row in await rows(
+            resources, "SELECT status, count(*) AS n FROM store_content GROUP BY 1"
+        )
+    }
+    assert content.get("draft", 0) + content.get("published", 0) >= 1
+    for status in ("draft", "published"):
+        assert value(after, "opsgraph_content", status=status) == content.get(status, 0)
