@@ -11,7 +11,6 @@ tenant of its own.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -32,13 +31,14 @@ from runtime.saleor_links import (
 APP_ID_QUERY = "query OpsgraphAppId { app { id } }"
 
 
-@dataclass(frozen=True)
 class RegisterRefused(Exception):
     """Why an install was refused: an HTTP status, the SDK's error code, a message."""
 
-    status: int
-    code: str
-    message: str
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
 
 
 def allowed_api_url(config: SaleorAppConfig, header: str | None) -> str:
