@@ -6,6 +6,8 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import httpx
+
 from runtime.apikeys import Role, create_key
 from runtime.resources import Resources
 from service.runner import EventRunner
@@ -38,6 +40,46 @@ async def drain_queue(
             return
         await asyncio.sleep(0.2)  # a retry may be scheduled a moment ahead
     raise AssertionError(f"queue not empty after {max_rounds} worker rounds")
+
+
+async def rows(resources: Resources, query: str, *args: Any) -> list[dict[str, Any]]:
+    """The rows a query with positional parameters returns, as dicts."""
+    async with resources.pool.connection() as conn:
+        return [dict(r) for r in await (await conn.execute(query, args)).fetchall()]
+
+
+async def post_event(
+    client: httpx.AsyncClient, headers: dict[str, str], kind: str, entity: str, payload: Any
+) -> str:
+    """POST a canonical event; it must be accepted (202). Its id."""
+    answer = await client.post(
+        "/events", json={"type": kind, "entity": entity, "payload": payload}, headers=headers
+    )
+    assert answer.status_code == 202, answer.text
+    return str(answer.json()["event_id"])
+
+
+async def post_order(
+    client: httpx.AsyncClient, headers: dict[str, str], order_id: str, payload: dict[str, Any]
+) -> str:
+    """POST `order.created` for `order_id`; its event id."""
+    return await post_event(client, headers, "order.created", f"order:{order_id}", payload)
+
+
+async def pending_approvals(
+    client: httpx.AsyncClient, headers: dict[str, str], event_id: str
+) -> list[dict[str, Any]]:
+    """The event's pending approvals and attention items."""
+    found = (await client.get("/approvals?status=pending", headers=headers)).json()
+    return [a for a in found if a["event_id"] == event_id]
+
+
+async def decide(
+    client: httpx.AsyncClient, headers: dict[str, str], approval_id: str, body: dict[str, Any]
+) -> None:
+    """A reviewer's decision (`{"type": "accept"}`, an edit, ...); it must be taken (200)."""
+    answer = await client.post(f"/approvals/{approval_id}/decision", json=body, headers=headers)
+    assert answer.status_code == 200, answer.text
 
 
 def stop_postgres(server: Any) -> None:

@@ -16,21 +16,16 @@ from runtime.resources import Resources
 from service.runner import EventRunner, compile_master_graph
 from service.tasks import apply_deadlines
 from tests.graph.samples import PENDING_ORDER
-from tests.support import drain_queue, make_key
+from tests.support import (
+    decide,
+    drain_queue,
+    make_key,
+    pending_approvals,
+    post_order,
+    rows,
+)
 
 HIGH_VALUE = {**PENDING_ORDER, "total": 1360.55}
-
-
-async def post_order(
-    client: httpx.AsyncClient, headers: dict[str, str], order_id: str, payload: dict[str, Any]
-) -> str:
-    answer = await client.post(
-        "/events",
-        json={"type": "order.created", "entity": f"order:{order_id}", "payload": payload},
-        headers=headers,
-    )
-    assert answer.status_code == 202, answer.text
-    return str(answer.json()["event_id"])
 
 
 async def test_high_value_order_pauses_then_accept_completes_it(
@@ -47,8 +42,7 @@ async def test_high_value_order_pauses_then_accept_completes_it(
     assert (paused["domain"], paused["specialist"]) == ("ecommerce", "order_fulfillment")
     assert paused["tool_calls"][0]["name"] == "create_fulfillment"
 
-    pending = (await client.get("/approvals?status=pending", headers=reviewer_headers)).json()
-    (approval,) = [a for a in pending if a["event_id"] == event_id]
+    (approval,) = await pending_approvals(client, reviewer_headers, event_id)
     assert approval["tool_name"] == "create_fulfillment"
     assert [r["id"] for r in approval["rules"]] == ["high_value_order"]
     assert approval["interrupt"]["action_request"] == {
@@ -58,27 +52,10 @@ async def test_high_value_order_pauses_then_accept_completes_it(
     assert approval["interrupt"]["config"]["allow_edit"] is True
     assert "high_value_order" in approval["description"]
 
-    decided = await client.post(
-        f"/approvals/{approval['approval_id']}/decision",
-        json={"type": "accept"},
-        headers=reviewer_headers,
-    )
-    assert decided.status_code == 200, decided.text
+    await decide(client, reviewer_headers, approval["approval_id"], {"type": "accept"})
     await drain_queue(resources)
     view = (await client.get(f"/events/{event_id}", headers=operator_headers)).json()
     assert view["status"] == "done", view
-
-
-async def approval_of(
-    client: httpx.AsyncClient, headers: dict[str, str], event_id: str
-) -> list[dict[str, Any]]:
-    found = (await client.get("/approvals?status=pending", headers=headers)).json()
-    return [a for a in found if a["event_id"] == event_id]
-
-
-async def rows(resources: Resources, query: str, *args: Any) -> list[dict[str, Any]]:
-    async with resources.pool.connection() as conn:
-        return [dict(r) for r in await (await conn.execute(query, args)).fetchall()]
 
 
 async def test_reject_cancels_the_order_and_compensates(
@@ -96,18 +73,18 @@ async def test_reject_cancels_the_order_and_compensates(
     }
     event_id = await post_order(client, operator_headers, "#W2974929", order)
     await drain_queue(resources)
-    (approval,) = await approval_of(client, reviewer_headers, event_id)
+    (approval,) = await pending_approvals(client, reviewer_headers, event_id)
     reserved = await rows(
         resources, "SELECT reserved FROM store_stock WHERE item_id = %s", "3877188862"
     )
     assert reserved == [{"reserved": 1}]
 
-    answer = await client.post(
-        f"/approvals/{approval['approval_id']}/decision",
-        json={"type": "ignore", "comment": "looks wrong"},
-        headers=reviewer_headers,
+    await decide(
+        client,
+        reviewer_headers,
+        approval["approval_id"],
+        {"type": "ignore", "comment": "looks wrong"},
     )
-    assert answer.status_code == 200
     await drain_queue(resources)
 
     view = (await client.get(f"/events/{event_id}", headers=operator_headers)).json()
@@ -146,7 +123,7 @@ async def test_an_edited_refund_runs_with_the_reviewers_amount(
     )
     event_id = answer.json()["event_id"]
     await drain_queue(resources)
-    (approval,) = await approval_of(client, reviewer_headers, event_id)
+    (approval,) = await pending_approvals(client, reviewer_headers, event_id)
     assert [r["id"] for r in approval["rules"]] == ["large_refund"]
 
     bad = await client.post(
@@ -155,12 +132,12 @@ async def test_an_edited_refund_runs_with_the_reviewers_amount(
         headers=reviewer_headers,
     )
     assert bad.status_code == 422
-    edited = await client.post(
-        f"/approvals/{approval['approval_id']}/decision",
-        json={"type": "edit", "args": {"order_id": "#W6247578", "amount": 20}},
-        headers=reviewer_headers,
+    await decide(
+        client,
+        reviewer_headers,
+        approval["approval_id"],
+        {"type": "edit", "args": {"order_id": "#W6247578", "amount": 20}},
     )
-    assert edited.status_code == 200
     await drain_queue(resources)
 
     view = (await client.get(f"/events/{event_id}", headers=operator_headers)).json()
@@ -188,7 +165,7 @@ async def test_decision_rules_repeat_conflict_expiry(
         client, operator_headers, "#W3897284", {**HIGH_VALUE, "order_id": "#W3897284", "lines": []}
     )
     await drain_queue(resources)
-    (approval,) = await approval_of(client, reviewer_headers, event_id)
+    (approval,) = await pending_approvals(client, reviewer_headers, event_id)
     url = f"/approvals/{approval['approval_id']}/decision"
     first = await client.post(url, json={"type": "accept"}, headers=reviewer_headers)
     again = await client.post(url, json={"type": "accept"}, headers=reviewer_headers)
@@ -207,7 +184,7 @@ async def test_decision_rules_repeat_conflict_expiry(
         client, operator_headers, "#W8306539", {**HIGH_VALUE, "order_id": "#W8306539", "lines": []}
     )
     await drain_queue(resources)
-    (late,) = await approval_of(client, reviewer_headers, second)
+    (late,) = await pending_approvals(client, reviewer_headers, second)
     async with resources.pool.connection() as conn:
         await conn.execute(
             "UPDATE approvals SET deadline_at = now() - interval '1 second' WHERE approval_id = %s",
@@ -234,7 +211,7 @@ async def test_four_eyes_needs_two_different_reviewers(
         {**HIGH_VALUE, "order_id": "#W5694685", "total": 6200.0},
     )
     await drain_queue(resources)
-    (approval,) = await approval_of(client, reviewer_headers, event_id)
+    (approval,) = await pending_approvals(client, reviewer_headers, event_id)
     assert approval["required_approvers"] == 2
     assert {r["id"] for r in approval["rules"]} == {"high_value_order", "four_eyes"}
     url = f"/approvals/{approval['approval_id']}/decision"
@@ -263,11 +240,12 @@ async def test_a_response_continues_without_the_action(
         client, operator_headers, "#W1000001", {**HIGH_VALUE, "order_id": "#W1000001", "lines": []}
     )
     await drain_queue(resources)
-    (approval,) = await approval_of(client, reviewer_headers, event_id)
-    await client.post(
-        f"/approvals/{approval['approval_id']}/decision",
-        json={"type": "response", "args": "call the customer first"},
-        headers=reviewer_headers,
+    (approval,) = await pending_approvals(client, reviewer_headers, event_id)
+    await decide(
+        client,
+        reviewer_headers,
+        approval["approval_id"],
+        {"type": "response", "args": "call the customer first"},
     )
     await drain_queue(resources)
     view = (await client.get(f"/events/{event_id}", headers=operator_headers)).json()
@@ -289,7 +267,7 @@ async def test_deadlines_escalate_then_apply_the_default(
         client, operator_headers, "#W1000002", {**HIGH_VALUE, "order_id": "#W1000002", "lines": []}
     )
     await drain_queue(resources)
-    (approval,) = await approval_of(client, reviewer_headers, event_id)
+    (approval,) = await pending_approvals(client, reviewer_headers, event_id)
     runner = EventRunner(resources, compile_master_graph(resources))
     async with resources.pool.connection() as conn:
         await conn.execute(
@@ -363,14 +341,10 @@ async def test_a_failed_resume_attempt_is_retried_from_where_it_paused(
         client, operator_headers, "#W1000003", {**HIGH_VALUE, "order_id": "#W1000003", "lines": []}
     )
     await drain_queue(resources)
-    (approval,) = await approval_of(client, reviewer_headers, event_id)
+    (approval,) = await pending_approvals(client, reviewer_headers, event_id)
     async with resources.pool.connection() as conn:
         await conn.execute("DELETE FROM procrastinate_jobs WHERE status = 'todo'")
-    await client.post(
-        f"/approvals/{approval['approval_id']}/decision",
-        json={"type": "accept"},
-        headers=reviewer_headers,
-    )
+    await decide(client, reviewer_headers, approval["approval_id"], {"type": "accept"})
     runner = EventRunner(resources, compile_master_graph(resources))
     real = runner.graph.ainvoke
     failures = iter([RuntimeError("database hiccup")])
@@ -419,13 +393,9 @@ async def test_a_decision_holds_even_if_the_facts_change_before_the_resume(
     )
     event_id = answer.json()["event_id"]
     await drain_queue(resources)
-    (approval,) = await approval_of(client, reviewer_headers, event_id)
+    (approval,) = await pending_approvals(client, reviewer_headers, event_id)
     assert [r["id"] for r in approval["rules"]] == ["disputed_refund"]
-    await client.post(
-        f"/approvals/{approval['approval_id']}/decision",
-        json={"type": "ignore"},
-        headers=reviewer_headers,
-    )
+    await decide(client, reviewer_headers, approval["approval_id"], {"type": "ignore"})
     await set_disputed(False)
     await drain_queue(resources)
 
@@ -452,12 +422,13 @@ async def test_rejecting_a_proposed_cancellation_does_not_cancel(
     }
     event_id = await post_order(client, operator_headers, "#W1000004", risky)
     await drain_queue(resources)
-    (approval,) = await approval_of(client, reviewer_headers, event_id)
+    (approval,) = await pending_approvals(client, reviewer_headers, event_id)
     assert approval["proposed"]["action"] == "cancel_order"
-    await client.post(
-        f"/approvals/{approval['approval_id']}/decision",
-        json={"type": "ignore", "comment": "not fraud, do not cancel"},
-        headers=reviewer_headers,
+    await decide(
+        client,
+        reviewer_headers,
+        approval["approval_id"],
+        {"type": "ignore", "comment": "not fraud, do not cancel"},
     )
     await drain_queue(resources)
     (doc,) = await rows(resources, "SELECT doc FROM store_orders WHERE order_id = %s", "#W1000004")
@@ -472,7 +443,7 @@ async def test_the_key_that_sent_an_event_cannot_approve_its_action(
         client, admin, "#W1000005", {**HIGH_VALUE, "order_id": "#W1000005", "lines": []}
     )
     await drain_queue(resources)
-    (approval,) = await approval_of(client, admin, event_id)
+    (approval,) = await pending_approvals(client, admin, event_id)
     own = await client.post(
         f"/approvals/{approval['approval_id']}/decision", json={"type": "accept"}, headers=admin
     )
@@ -505,7 +476,7 @@ async def test_a_support_cancellation_of_a_large_order_waits_for_a_reviewer(
     )
     event_id = answer.json()["event_id"]
     await drain_queue(resources)
-    (approval,) = await approval_of(client, reviewer_headers, event_id)
+    (approval,) = await pending_approvals(client, reviewer_headers, event_id)
     assert [r["id"] for r in approval["rules"]] == ["large_retail_refund"]
     (doc,) = await rows(
         resources, "SELECT status FROM store_orders WHERE order_id = %s", "#W5918442"

@@ -11,8 +11,7 @@ from fastapi import FastAPI
 
 from runtime.apikeys import Role
 from runtime.resources import Resources
-from tests.hitl.test_approval_flow import post_order, rows
-from tests.support import drain_queue, make_key
+from tests.support import decide, drain_queue, make_key, post_order, rows
 
 
 def order(order_id: str, *lines: dict[str, Any]) -> dict[str, Any]:
@@ -32,13 +31,6 @@ async def attention_for(
     found = (await client.get("/approvals?kind=attention", headers=headers)).json()
     (item,) = [a for a in found if a["event_id"] == event_id]
     return dict(item)
-
-
-async def decide(
-    client: httpx.AsyncClient, headers: dict[str, str], approval_id: str, body: dict[str, Any]
-) -> None:
-    answer = await client.post(f"/approvals/{approval_id}/decision", json=body, headers=headers)
-    assert answer.status_code == 200, answer.text
 
 
 async def test_an_edit_picks_another_remedy_and_the_run_carries_it_out(

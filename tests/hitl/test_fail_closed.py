@@ -3,41 +3,12 @@ the approval names the fact and why (issue 8, finding 2)."""
 
 from __future__ import annotations
 
-import uuid
-from typing import Any
-
 import httpx
 
 from runtime.resources import Resources
 from tests.graph.samples import PENDING_ORDER
-from tests.hitl.test_approval_flow import approval_of, post_order, rows
-from tests.support import drain_queue
-
-
-def high_risk_order(order_id: str, currency: str) -> dict[str, Any]:
-    """Crypto payment, 5 orders in 24 h, account age 0, billing US, shipping NG."""
-    return {
-        **PENDING_ORDER,
-        "order_id": order_id,
-        "currency": currency,
-        "customer": {"id": f"new-buyer-{uuid.uuid4().hex[:8]}", "account_age_days": 0},
-        "billing_address": {"country": "US"},
-        "shipping_address": {"country": "NG"},
-        "orders_last_24h": 5,
-        "payment_method": "crypto",
-    }
-
-
-async def shipped(resources: Resources, event_id: str, order_id: str) -> bool:
-    (order,) = await rows(
-        resources, "SELECT status FROM store_orders WHERE order_id = %s", order_id
-    )
-    ledger = await rows(
-        resources,
-        "SELECT 1 FROM tool_ledger WHERE thread_id = %s AND tool_name = 'create_fulfillment'",
-        f"event:{event_id}",
-    )
-    return order["status"] != "pending" or bool(ledger)
+from tests.hitl.support import high_risk_order, shipped
+from tests.support import drain_queue, pending_approvals, post_order
 
 
 async def test_a_high_risk_order_pauses_whether_or_not_its_currency_is_valid(
@@ -54,14 +25,14 @@ async def test_a_high_risk_order_pauses_whether_or_not_its_currency_is_valid(
     )
     await drain_queue(resources)
 
-    (valid,) = await approval_of(client, reviewer_headers, valid_id)
+    (valid,) = await pending_approvals(client, reviewer_headers, valid_id)
     assert [r["id"] for r in valid["rules"]] == ["fraud_review", "fraud_hold"]
     assert valid["proposed"]["action"] == "cancel_order"
     assert valid["facts"]["fraud_score"] >= 90
 
     view = (await client.get(f"/events/{broken_id}", headers=operator_headers)).json()
     assert view["status"] == "awaiting_approval", view
-    (broken,) = await approval_of(client, reviewer_headers, broken_id)
+    (broken,) = await pending_approvals(client, reviewer_headers, broken_id)
     assert broken["tool_name"] == "create_fulfillment"
     # Nothing was judged, so nothing is proposed in its place: the reviewer decides the call.
     assert broken["proposed"] == {"action": "create_fulfillment", "args": {"order_id": "#F800002"}}
@@ -97,5 +68,5 @@ async def test_an_ordinary_order_with_every_fact_known_still_ships(
 
     view = (await client.get(f"/events/{event_id}", headers=operator_headers)).json()
     assert view["status"] == "done", view
-    assert await approval_of(client, reviewer_headers, event_id) == []
+    assert await pending_approvals(client, reviewer_headers, event_id) == []
     assert await shipped(resources, event_id, "#F800004")

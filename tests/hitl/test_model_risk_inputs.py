@@ -23,9 +23,8 @@ from tests.fakes.openai_server import (
     serve_fake_openai,
     use_fake_openai,
 )
-from tests.hitl.test_approval_flow import approval_of, post_order
-from tests.hitl.test_fail_closed import high_risk_order, shipped
-from tests.support import drain_queue
+from tests.hitl.support import high_risk_order, shipped
+from tests.support import drain_queue, pending_approvals, post_order
 
 INVENTED_LOW_RISK = {
     "order_total": 5.0,
@@ -112,7 +111,7 @@ async def test_invented_low_risk_inputs_are_ignored_and_the_gate_fires(
     assert inputs["payment_method"] == "crypto"
     assert (inputs["customer_order_count"], inputs["account_age_days"]) == (0, 0)
     assert (inputs["orders_last_24h"], inputs["order_total"]) == (5, 360.55)
-    (approval,) = await approval_of(client, reviewer_headers, event_id)
+    (approval,) = await pending_approvals(client, reviewer_headers, event_id)
     assert [r["id"] for r in approval["rules"]] == ["fraud_review", "fraud_hold"]
     assert approval["facts"]["fraud_score"] == result["score"]
     assert approval["proposed"]["action"] == "cancel_order"
@@ -136,7 +135,7 @@ async def test_scoring_another_order_leaves_this_one_without_a_score(
     assert not await shipped(resources, event_id, "#M900002")
     (result,) = score_results(fake_model)
     assert result["order_id"] == CALM_STORE_ORDER
-    (approval,) = await approval_of(client, reviewer_headers, event_id)
+    (approval,) = await pending_approvals(client, reviewer_headers, event_id)
     missing = {r["id"]: r.get("missing") for r in approval["rules"]}
     why = "the fraud review scored another order, not #M900002"
     assert missing == {

@@ -12,19 +12,7 @@ import httpx
 
 from connectors.ingest import upsert_product
 from runtime.resources import Resources
-from tests.hitl.test_approval_flow import rows
-from tests.hitl.test_attention import decide
-from tests.support import drain_queue
-
-
-async def send(
-    client: httpx.AsyncClient, headers: dict[str, str], kind: str, entity: str, payload: Any
-) -> str:
-    answer = await client.post(
-        "/events", json={"type": kind, "entity": entity, "payload": payload}, headers=headers
-    )
-    assert answer.status_code == 202, answer.text
-    return str(answer.json()["event_id"])
+from tests.support import decide, drain_queue, pending_approvals, post_event, rows
 
 
 async def waiting_item(
@@ -59,8 +47,7 @@ async def approve_refund(
 ) -> None:
     """The refund rules ask first (an unknown order lacks its facts; a large amount): a
     reviewer approves, and the store then refuses."""
-    pending = (await client.get("/approvals?status=pending", headers=reviewer)).json()
-    (approval,) = [a for a in pending if a["event_id"] == event_id]
+    (approval,) = await pending_approvals(client, reviewer, event_id)
     assert approval["kind"] == "approval" and approval["tool_name"] == "refund_payment"
     await decide(client, reviewer, approval["approval_id"], {"type": "accept"})
     await drain_queue(resources)
@@ -81,7 +68,9 @@ async def test_a_refund_on_an_unknown_order_waits_then_ignore_ends_it_said_so(
     resources: Resources,
 ) -> None:
     payload = {"order_id": "#NS-GHOST", "amount": 20.0}
-    event_id = await send(client, operator_headers, "refund.created", "order:#NS-GHOST", payload)
+    event_id = await post_event(
+        client, operator_headers, "refund.created", "order:#NS-GHOST", payload
+    )
     await drain_queue(resources)
     await approve_refund(client, reviewer_headers, resources, event_id)
     item = await waiting_item(
@@ -103,7 +92,9 @@ async def test_a_refund_over_the_paid_amount_runs_with_the_amount_a_reviewer_pic
     resources: Resources,
 ) -> None:
     payload = {"order_id": "#W7303089", "amount": 500.0}  # paid: 395.17
-    event_id = await send(client, operator_headers, "refund.created", "order:#W7303089", payload)
+    event_id = await post_event(
+        client, operator_headers, "refund.created", "order:#W7303089", payload
+    )
     await drain_queue(resources)
     await approve_refund(client, reviewer_headers, resources, event_id)
     item = await waiting_item(
@@ -126,12 +117,11 @@ async def test_a_publication_that_fails_waits_and_a_reviewer_keeps_the_draft(
     resources: Resources,
 ) -> None:
     payload = {"subject": "Winter socks", "audience": "hikers", "points": ["Wool keeps warm"]}
-    event_id = await send(
+    event_id = await post_event(
         client, operator_headers, "content.requested", "content:ns-socks", payload
     )
     await drain_queue(resources)
-    pending = (await client.get("/approvals?status=pending", headers=reviewer_headers)).json()
-    (approval,) = [a for a in pending if a["event_id"] == event_id]
+    (approval,) = await pending_approvals(client, reviewer_headers, event_id)
     assert approval["tool_name"] == "publish_content"
     content_id = approval["proposed"]["args"]["content_id"]
     async with resources.pool.connection() as conn:  # the draft is gone by the time it is approved
@@ -156,7 +146,9 @@ async def test_a_product_that_cannot_be_scored_waits_and_a_retry_scores_it(
     resources: Resources,
 ) -> None:
     payload = {"name": "Ghost Lamp"}  # no product id: nothing is learned into the store
-    event_id = await send(client, operator_headers, "product.updated", "product:NS-P1", payload)
+    event_id = await post_event(
+        client, operator_headers, "product.updated", "product:NS-P1", payload
+    )
     await drain_queue(resources)
     item = await waiting_item(
         client, operator_headers, reviewer_headers, resources, event_id, "score_not_computed"
@@ -179,7 +171,7 @@ async def test_a_lead_that_cannot_be_scored_waits_and_is_rescored_from_the_revie
     resources: Resources,
 ) -> None:
     payload = {"id": "NS-L1", "email": "x", "company": "Acme"}
-    event_id = await send(client, operator_headers, "lead.created", "lead:NS-L1", payload)
+    event_id = await post_event(client, operator_headers, "lead.created", "lead:NS-L1", payload)
     await drain_queue(resources)
     item = await waiting_item(
         client, operator_headers, reviewer_headers, resources, event_id, "score_not_computed"
@@ -204,7 +196,9 @@ async def test_a_dispute_naming_no_order_waits_for_one_then_its_evidence_for_rev
     resources: Resources,
 ) -> None:
     payload = {"id": "dp_ns_1", "charge": "ch_ns_1", "amount": 54.85, "currency": "USD"}
-    event_id = await send(client, operator_headers, "dispute.created", "charge:ch_ns_1", payload)
+    event_id = await post_event(
+        client, operator_headers, "dispute.created", "charge:ch_ns_1", payload
+    )
     await drain_queue(resources)
     item = await waiting_item(
         client, operator_headers, reviewer_headers, resources, event_id, "dispute_without_order"
@@ -240,7 +234,7 @@ async def test_a_cancelling_subscription_with_no_customer_waits_for_one(
     resources: Resources,
 ) -> None:
     payload = {"id": "sub_ns_1", "plan": "pro", "status": "active", "cancel_at_period_end": True}
-    event_id = await send(
+    event_id = await post_event(
         client, operator_headers, "subscription.updated", "subscription:sub_ns_1", payload
     )
     await drain_queue(resources)

@@ -21,7 +21,7 @@ from runtime.apikeys import Role
 from runtime.resources import Resources
 from runtime.settings import Settings
 from tests.e2e.live import opsgraph_env, run_cli
-from tests.support import drain_queue, make_key
+from tests.support import drain_queue, make_key, pending_approvals
 
 SIGNER = SaleorSigner(kid="approvals")
 NOTIFY_SECRET = "whsec_" + "c2VjcmV0LWZvci1ub3RpY2Vz"
@@ -102,8 +102,7 @@ async def test_a_signed_high_value_order_waits_visibly_for_its_reviewer(
     event_id = answer.json()["event_id"]
     await drain_queue(resources)
 
-    pending = (await client.get("/approvals?status=pending", headers=reviewer_headers)).json()
-    (approval,) = [a for a in pending if a["event_id"] == event_id]
+    (approval,) = await pending_approvals(client, reviewer_headers, event_id)
     assert approval["proposed"] == {
         "action": "create_fulfillment",
         "args": {"order_id": "#W9962383"},
