@@ -27,7 +27,7 @@ from runtime.database import Pool
 from runtime.secretbox import SecretBox
 
 DEFAULT_TENANT = "default"
-TENANT_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
+TENANT_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,254}$"
 """Tenant ids a webhook URL can name (one path segment, no dot-segments)."""
 
 CACHE_TTL_S = 5.0
@@ -73,7 +73,7 @@ def check_source(tenant_id: str, kind: SourceKind, name: str, secret: str) -> No
     if not re.fullmatch(TENANT_ID_PATTERN, tenant_id):
         raise InvalidSource(
             f"tenant id {tenant_id!r} cannot be named in a webhook URL: use letters, digits, "
-            "'.', '-', '_' (up to 64, starting with a letter or digit)"
+            "'.', '-', '_' (up to 255, starting with a letter or digit)"
         )
     if tenant_id == DEFAULT_TENANT:
         raise InvalidSource(

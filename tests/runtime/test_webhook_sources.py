@@ -20,6 +20,7 @@ from runtime.webhook_sources import (
     SourceSecret,
     SourceSecrets,
     add_source_secret,
+    check_source,
     fingerprint,
     list_source_secrets,
     read_source_secrets,
@@ -302,3 +303,10 @@ async def test_the_cache_holds_a_bounded_number_of_sources(resources: Resources)
         await cache.get(resources.pool, tenant_id=f"nobody-{number}", kind=SourceKind.SHOPIFY)
 
     assert "cached=3" in repr(cache)
+
+
+def test_a_shop_tenant_with_a_long_host_can_be_named_in_a_url() -> None:
+    """Saleor shops' tenants are `saleor-<host>[-<port>][-<hash>]`: hosts run long."""
+    check_source(f"saleor-{'shop-' * 45}example-com-8443", SourceKind.STRIPE, "", "whsec_x")
+    with pytest.raises(InvalidSource, match="up to 255"):
+        check_source("s" * 256, SourceKind.STRIPE, "", "whsec_x")
