@@ -136,7 +136,7 @@ class SaleorBackend:
             "status": "processed",
             "tracking_id": numbers or [tracking],
             "item_ids": [line_sku(line) for line in order["lines"]],
-            "shipped": {sku: n for line, n in left for sku in [line_sku(line)]},
+            "shipped": {line_sku(line): count for line, count in left},
             "saleor_status": order["status"],
             "fulfillment_ids": [f["id"] for f in order["fulfillments"]],
             "already": already,

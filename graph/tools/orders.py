@@ -114,4 +114,38 @@ send_order_notice_tool = effect_tool(
     body=notify,
 )
 
-ORDER_TOOLS = (get_fulfilment_status_tool, record_shipment_tool, send_order_notice_tool)
+
+class OrderNote(BaseModel):
+    """A note an agent keeps on an order, under a key (a second note with the key replaces it)."""
+
+    order_id: str = Field(min_length=1)
+    key: str = Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.:-]+$")
+    note: str = Field(min_length=1, max_length=2000)
+
+
+async def keep_note(env: ToolEnv, args: OrderNote) -> dict[str, Any] | str:
+    backend = await env.commerce()
+    return await backend.write_note(
+        args.order_id,
+        key=f"opsgraph.{args.key}",
+        value=args.note,
+        idempotency_key=env.idempotency_key,
+    )
+
+
+add_order_note_tool = effect_tool(
+    name="add_order_note",
+    description=(
+        "Keep a note on the order where its staff see it (a Saleor shop: the order's "
+        "metadata, key opsgraph.<key>); the same note again changes nothing."
+    ),
+    args_schema=OrderNote,
+    body=keep_note,
+)
+
+ORDER_TOOLS = (
+    get_fulfilment_status_tool,
+    record_shipment_tool,
+    send_order_notice_tool,
+    add_order_note_tool,
+)
