@@ -22,6 +22,7 @@ from runtime.migrate import migrate
 from runtime.resources import Resources
 from runtime.settings import Settings
 from service.app import build_service_app
+from tests.fakes.openai_server import FakeOpenAI, serve_fake_openai, use_fake_openai
 from tests.support import make_key
 
 TEMPLATE_DB = "opsgraph_template"
@@ -145,3 +146,18 @@ async def reviewer_headers(resources: Resources) -> dict[str, str]:
 @pytest.fixture
 def tmp_data_dir(tmp_path: Path) -> Path:
     return tmp_path / "data"
+
+
+@pytest.fixture(scope="module")
+def fake_openai_server() -> Iterator[FakeOpenAI]:
+    """A fake OpenAI-compatible chat server on loopback for the module."""
+    with serve_fake_openai() as server:
+        yield server
+
+
+@pytest.fixture
+def fake_openai(fake_openai_server: FakeOpenAI, monkeypatch: pytest.MonkeyPatch) -> FakeOpenAI:
+    """The module's fake server, reset to `FollowTheTools`, with the OpenAI client pointed at it."""
+    fake_openai_server.reset()
+    use_fake_openai(monkeypatch, fake_openai_server)
+    return fake_openai_server

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -18,8 +17,6 @@ from tests.fakes.openai_server import (
     FollowTheTools,
     HttpError,
     Reply,
-    serve_fake_openai,
-    use_fake_openai,
 )
 from tests.support import drain_queue
 
@@ -47,20 +44,6 @@ def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Set
         worker_concurrency=2,
         job_max_attempts=2,
     )
-
-
-@pytest.fixture(scope="module")
-def fake_openai_server() -> Iterator[FakeOpenAI]:
-    with serve_fake_openai() as server:
-        yield server
-
-
-@pytest.fixture
-def fake_openai(fake_openai_server: FakeOpenAI, monkeypatch: pytest.MonkeyPatch) -> FakeOpenAI:
-    """The server, reset to `FollowTheTools`, with the OpenAI client pointed at it."""
-    fake_openai_server.reset()
-    use_fake_openai(monkeypatch, fake_openai_server)
-    return fake_openai_server
 
 
 async def post_and_drain(

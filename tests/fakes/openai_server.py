@@ -28,6 +28,7 @@ from starlette.routing import Route
 
 from graph.specialists import SPECIALISTS
 from graph.state import EventData, SpecialistOutcome
+from runtime.settings import Settings
 
 FAKE_API_KEY = "sk-fake-openai-test-key"
 START_TIMEOUT_S = 10.0
@@ -516,3 +517,11 @@ def use_fake_openai(monkeypatch: pytest.MonkeyPatch, fake: FakeOpenAI) -> None:
         "LANGCHAIN_TRACING_V2",
     ):
         monkeypatch.delenv(name, raising=False)
+
+
+def model_settings(fake: FakeOpenAI, **values: Any) -> Settings:
+    """Settings for a service that plans with `fake` (`openai:fake-model`): made while the
+    OpenAI client's variables point at it, since the settings read its base URL."""
+    with pytest.MonkeyPatch.context() as patch:
+        use_fake_openai(patch, fake)
+        return Settings(model="openai:fake-model", **values)

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import re
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import openai
@@ -41,8 +40,6 @@ from tests.fakes.openai_server import (
     Scripted,
     ToolCall,
     arguments_for,
-    serve_fake_openai,
-    use_fake_openai,
 )
 from tests.graph.samples import SAMPLES
 from tests.graph.support import make_event, mirror_into_store, open_context
@@ -51,20 +48,6 @@ MODEL = "openai:fake-model"
 CALL_ID = re.compile(r"^call_[0-9a-f]{24}$")
 ONE_SPECIALIST = "invoice.requested"
 """Routed to one specialist (billing's invoicing), so a script answers one conversation."""
-
-
-@pytest.fixture(scope="module")
-def fake_openai_server() -> Iterator[FakeOpenAI]:
-    with serve_fake_openai() as server:
-        yield server
-
-
-@pytest.fixture
-def fake_openai(fake_openai_server: FakeOpenAI, monkeypatch: pytest.MonkeyPatch) -> FakeOpenAI:
-    """The server, reset to `FollowTheTools`, with the OpenAI client pointed at it."""
-    fake_openai_server.reset()
-    use_fake_openai(monkeypatch, fake_openai_server)
-    return fake_openai_server
 
 
 def model_graph(resources: Resources) -> MasterGraph:

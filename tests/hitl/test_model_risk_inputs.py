@@ -4,8 +4,6 @@ arguments are ignored, the tool reads the store and the event, and the gate stil
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -20,8 +18,7 @@ from tests.fakes.openai_server import (
     FollowThePlaybook,
     Reply,
     ToolCall,
-    serve_fake_openai,
-    use_fake_openai,
+    model_settings,
 )
 from tests.hitl.support import high_risk_order, shipped
 from tests.support import drain_queue, pending_approvals, post_order
@@ -57,24 +54,16 @@ class InventsLowRisk:
 
 
 @pytest.fixture(scope="module")
-def fake_model() -> Iterator[FakeOpenAI]:
-    with serve_fake_openai() as fake:
-        yield fake
-
-
-@pytest.fixture(scope="module")
 def settings(
-    database_url: str, tmp_path_factory: pytest.TempPathFactory, fake_model: FakeOpenAI
+    database_url: str, tmp_path_factory: pytest.TempPathFactory, fake_openai_server: FakeOpenAI
 ) -> Settings:
-    with pytest.MonkeyPatch.context() as patch:
-        use_fake_openai(patch, fake_model)
-        return Settings(
-            database_url=database_url,
-            data_dir=Path(tmp_path_factory.mktemp("risk-inputs")),
-            model="openai:fake-model",
-            job_max_attempts=1,
-            pool_max_size=4,
-        )
+    return model_settings(
+        fake_openai_server,
+        database_url=database_url,
+        data_dir=tmp_path_factory.mktemp("risk-inputs"),
+        job_max_attempts=1,
+        pool_max_size=4,
+    )
 
 
 def score_results(fake: FakeOpenAI) -> list[Any]:
@@ -93,18 +82,16 @@ async def test_invented_low_risk_inputs_are_ignored_and_the_gate_fires(
     operator_headers: dict[str, str],
     reviewer_headers: dict[str, str],
     resources: Resources,
-    fake_model: FakeOpenAI,
-    monkeypatch: pytest.MonkeyPatch,
+    fake_openai: FakeOpenAI,
 ) -> None:
-    use_fake_openai(monkeypatch, fake_model)
-    fake_model.reset(InventsLowRisk("#M900001"))
+    fake_openai.reset(InventsLowRisk("#M900001"))
     event_id = await post_order(
         client, operator_headers, "#M900001", high_risk_order("#M900001", "USD")
     )
     await drain_queue(resources)
 
     assert not await shipped(resources, event_id, "#M900001")
-    (result,) = score_results(fake_model)
+    (result,) = score_results(fake_openai)
     assert result["order_id"] == "#M900001"
     assert result["score"] >= 90
     inputs = result["inputs"]
@@ -122,18 +109,16 @@ async def test_scoring_another_order_leaves_this_one_without_a_score(
     operator_headers: dict[str, str],
     reviewer_headers: dict[str, str],
     resources: Resources,
-    fake_model: FakeOpenAI,
-    monkeypatch: pytest.MonkeyPatch,
+    fake_openai: FakeOpenAI,
 ) -> None:
-    use_fake_openai(monkeypatch, fake_model)
-    fake_model.reset(InventsLowRisk(CALM_STORE_ORDER))
+    fake_openai.reset(InventsLowRisk(CALM_STORE_ORDER))
     event_id = await post_order(
         client, operator_headers, "#M900002", high_risk_order("#M900002", "USD")
     )
     await drain_queue(resources)
 
     assert not await shipped(resources, event_id, "#M900002")
-    (result,) = score_results(fake_model)
+    (result,) = score_results(fake_openai)
     assert result["order_id"] == CALM_STORE_ORDER
     (approval,) = await pending_approvals(client, reviewer_headers, event_id)
     missing = {r["id"]: r.get("missing") for r in approval["rules"]}

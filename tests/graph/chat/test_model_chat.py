@@ -6,7 +6,6 @@ reply's policy claims are checked for citations."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -24,25 +23,10 @@ from tests.fakes.openai_server import (
     Reply,
     Scripted,
     ToolCall,
-    serve_fake_openai,
-    use_fake_openai,
 )
 from tests.graph.chat.support import Conversation, compile_chat
 
 MODEL = "openai:fake-model"
-
-
-@pytest.fixture(scope="module")
-def fake_openai_server() -> Iterator[FakeOpenAI]:
-    with serve_fake_openai() as server:
-        yield server
-
-
-@pytest.fixture
-def fake_openai(fake_openai_server: FakeOpenAI, monkeypatch: pytest.MonkeyPatch) -> FakeOpenAI:
-    fake_openai_server.reset()
-    use_fake_openai(monkeypatch, fake_openai_server)
-    return fake_openai_server
 
 
 def model_chat(resources: Resources) -> Conversation:
