@@ -80,7 +80,7 @@ async def read_metrics(request: Request, resources: ResourcesDep) -> Response:
     process: ProcessMetrics = request.app.state.metrics
     await process.tally.advance(resources.pool)
     await process.model_calls.advance(resources.pool)
-    await process.model_calls.advance(resources.pool)
+    await process.kb_searches.advance(resources.pool)
     snapshot = await read_store(resources.pool, event_types=sorted(EVENT_ROUTES))
     return Response(exposition(process, snapshot), media_type=CONTENT_TYPE)
 

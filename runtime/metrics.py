@@ -3,11 +3,12 @@
 The database is the one place every process writes to, so queue depth, events, approvals,
 chat turns and the business gauges are counted there when `/metrics` is scraped, and run
 durations, specialist and tool outcomes are tallied from it a batch of finished events at a
-time (`runtime.metrics_tally`), model calls a batch of recorded calls at a time
-(`runtime.model_calls`): the figures are right however many API and worker processes
-run, and a worker needs no endpoint of its own. What never reaches the database (a webhook
-answered 401, how long an answer took) is counted in the process that answers, in a
-registry built by `ProcessMetrics` (never the client's global one).
+time (`runtime.metrics_tally`), model calls and the knowledge-base searches runs make a
+batch of recorded rows at a time (`runtime.model_calls`, `runtime.kb_searches`): the
+figures are right however many API and worker processes run, and a worker needs no endpoint
+of its own. What never reaches the database (a webhook answered 401, how long an answer
+took) is counted in the process that answers, in a registry built by `ProcessMetrics`
+(never the client's global one).
 
 Label values are bounded: names the caller does not list as known are reported as `other`,
 and no label carries an id.
@@ -29,6 +30,7 @@ from prometheus_client.core import (
 from prometheus_client.registry import Collector
 
 from runtime.database import Pool
+from runtime.kb_searches import KbSearchTally
 from runtime.metrics_tally import FinishedTally
 from runtime.model_calls import ModelCallTally
 
@@ -40,11 +42,17 @@ OTHER = "other"
 
 class ProcessMetrics:
     """Counters only this process can see (webhook answers and latencies, KB search latency),
-    and its tallies of finished events and recorded model calls."""
+    and its tallies of finished events, recorded model calls and in-run KB searches."""
 
-    def __init__(self, tally: FinishedTally, model_calls: ModelCallTally | None = None) -> None:
+    def __init__(
+        self,
+        tally: FinishedTally,
+        model_calls: ModelCallTally | None = None,
+        kb_searches: KbSearchTally | None = None,
+    ) -> None:
         self.tally = tally
         self.model_calls = model_calls or ModelCallTally()
+        self.kb_searches = kb_searches or KbSearchTally()
         self.registry = CollectorRegistry(auto_describe=True)
         self.webhooks = Counter(
             "opsgraph_webhooks_received",
@@ -274,7 +282,7 @@ class SnapshotCollector(Collector):
 
 
 class TallyCollector(Collector):
-    def __init__(self, tally: FinishedTally | ModelCallTally) -> None:
+    def __init__(self, tally: FinishedTally | ModelCallTally | KbSearchTally) -> None:
         self.tally = tally
 
     def collect(self) -> Iterable[Metric]:
@@ -287,4 +295,5 @@ def exposition(process: ProcessMetrics, snapshot: StoreSnapshot) -> bytes:
     registry.register(SnapshotCollector(snapshot))
     registry.register(TallyCollector(process.tally))
     registry.register(TallyCollector(process.model_calls))
+    registry.register(TallyCollector(process.kb_searches))
     return generate_latest(registry) + generate_latest(process.registry)

@@ -34,7 +34,7 @@ VALUES (%(tenant)s, %(model)s, %(outcome)s, %(prompt)s, %(completion)s, %(second
 """
 
 NEW_CALLS_SQL = """
-SELECT call_id, recorded_at, model, outcome, prompt_tokens, completion_tokens, seconds
+SELECT call_id AS row_id, recorded_at, model, outcome, prompt_tokens, completion_tokens, seconds
   FROM model_calls
  WHERE recorded_at < now() - make_interval(secs => %(settle_s)s)
    AND (recorded_at, call_id) > (%(after_at)s, %(after_id)s)
@@ -70,26 +70,24 @@ async def record_model_call(
         )
 
 
-class ModelCallTally:
-    """Calls by model and outcome, tokens by model and kind, call latency by model."""
+class KeysetTally:
+    """Reads the rows `sql` returns after the last one read, a batch per scrape, and hands
+    each to `add`. `sql` takes `settle_s`, `after_at`, `after_id`, `batch` and selects
+    `recorded_at` and `row_id`, ordered by both."""
 
-    def __init__(self, *, settle_s: float = 2.0, batch: int = 5000, max_models: int = 20) -> None:
+    sql = ""
+
+    def __init__(self, *, settle_s: float = 2.0, batch: int = 5000) -> None:
         self.settle_s = settle_s
         self.batch = batch
-        self.max_models = max_models
         self.after: tuple[datetime, int] = (EPOCH, 0)
-        self.calls: Counter[tuple[str, str]] = Counter()
-        self.tokens: Counter[tuple[str, str]] = Counter()
-        self.buckets: dict[str, list[int]] = {}
-        self.seconds: dict[str, float] = {}
-        self.count: Counter[str] = Counter()
         self.lock = asyncio.Lock()
 
     async def advance(self, pool: Pool) -> int:
-        """Count the next batch of recorded calls; how many were read."""
+        """Count the next batch of recorded rows; how many were read."""
         async with self.lock, pool.connection() as conn:
             cursor = await conn.execute(
-                NEW_CALLS_SQL,
+                self.sql,
                 {
                     "settle_s": self.settle_s,
                     "after_at": self.after[0],
@@ -101,8 +99,26 @@ class ModelCallTally:
             for row in rows:
                 self.add(row)
             if rows:
-                self.after = (rows[-1]["recorded_at"], rows[-1]["call_id"])
+                self.after = (rows[-1]["recorded_at"], rows[-1]["row_id"])
             return len(rows)
+
+    def add(self, row: dict[str, Any]) -> None:
+        raise NotImplementedError
+
+
+class ModelCallTally(KeysetTally):
+    """Calls by model and outcome, tokens by model and kind, call latency by model."""
+
+    sql = NEW_CALLS_SQL
+
+    def __init__(self, *, settle_s: float = 2.0, batch: int = 5000, max_models: int = 20) -> None:
+        super().__init__(settle_s=settle_s, batch=batch)
+        self.max_models = max_models
+        self.calls: Counter[tuple[str, str]] = Counter()
+        self.tokens: Counter[tuple[str, str]] = Counter()
+        self.buckets: dict[str, list[int]] = {}
+        self.seconds: dict[str, float] = {}
+        self.count: Counter[str] = Counter()
 
     def label(self, model: str) -> str:
         if model in self.count or len(self.count) < self.max_models:

@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 from dataclasses import replace
 from typing import Any, Literal
 
+from langchain_core.callbacks import BaseCallbackHandler
 from langchain_core.runnables import RunnableConfig
 from langgraph.graph.state import CompiledStateGraph
 from langgraph.types import Command
@@ -18,6 +19,7 @@ from psycopg.rows import DictRow
 from connectors.ingest import upsert_from_event
 from connectors.ledger import LedgerKey, run_once
 from graph.context import Notifier, OpsContext, no_notice
+from graph.kb_searches import KbSearchRecorder
 from graph.master import build_master_graph
 from graph.model_calls import TENANT_KEY, ModelCallRecorder
 from graph.models import OFFLINE, Planner, build_planner, model_name
@@ -79,7 +81,14 @@ def compile_master_graph(resources: Resources) -> MasterGraph:
     graph = build_master_graph(planner=service_planner(resources)).compile(
         checkpointer=resources.checkpointer, store=resources.store
     )
-    return graph.with_config(callbacks=[NodeSpans()]) if tracing_installed() else graph
+    return graph.with_config(callbacks=run_callbacks(resources))
+
+
+def run_callbacks(resources: Resources) -> list[BaseCallbackHandler]:
+    """What a compiled graph reports its runs to: knowledge-base search timings, and a span
+    per node when tracing is on."""
+    spans: list[BaseCallbackHandler] = [NodeSpans()] if tracing_installed() else []
+    return [KbSearchRecorder(resources.pool), *spans]
 
 
 def thread_config(event_id: uuid.UUID, run: int = 1, *, tenant_id: str = "") -> RunnableConfig:

@@ -265,3 +265,37 @@ async def test_retries_and_content_produced_are_counted(
     assert content.get("draft", 0) + content.get("published", 0) >= 1
     for status in ("draft", "published"):
         assert value(after, "opsgraph_content", status=status) == content.get(status, 0)
+
+
+async def test_knowledge_base_searches_made_by_chat_runs_are_timed(
+    app: FastAPI, client: httpx.AsyncClient, resources: Resources
+) -> None:
+    before = await scrape(client)
+    headers = {"x-api-key": await make_key(resources, Role.OPERATOR)}
+    thread = await client.post("/threads", json={}, headers=headers)
+    thread_id = thread.json()["thread_id"]
+    message = {"role": "user", "content": "what is our return window?"}
+    run = await client.post(
+        f"/threads/{thread_id}/runs",
+        json={"assistant_id": "chat", "input": {"messages": [message]}},
+        headers=headers,
+    )
+    assert run.status_code == 200, run.text
+    await drain_queue(resources)
+
+    state = (await client.get(f"/threads/{thread_id}/state", headers=headers)).json()
+    searches = [
+        m
+        for m in state["values"]["messages"]
+        if m["type"] == "tool" and m["name"] == "search_knowledge_base"
+    ]
+    assert searches, state["values"]["messages"]
+    await asyncio.sleep(app.state.metrics.kb_searches.settle_s + 0.2)
+    after = await scrape(client)
+    timed = "opsgraph_kb_run_search_seconds_count"
+    assert value(after, timed, outcome="success") - value(before, timed, outcome="success") == len(
+        searches
+    )
+    assert value(after, "opsgraph_kb_run_search_seconds_sum", outcome="success") > 0
+    recorded = await rows(resources, "SELECT DISTINCT tenant_id FROM kb_searches")
+    assert [row["tenant_id"] for row in recorded] == ["default"]
