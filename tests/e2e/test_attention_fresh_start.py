@@ -11,12 +11,10 @@ itself held by the reorder budget rule until a reviewer approves it.
 from __future__ import annotations
 
 import json
-import threading
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, HTTPServer
-from typing import Any, ClassVar
+from typing import Any
 
 import httpx
 import pytest
@@ -31,6 +29,7 @@ from runtime.resources import Resources
 from runtime.settings import Settings
 from service.app import build_service_app
 from tests.conftest import create_database
+from tests.fakes.notice_receiver import NoticeReceiver, serve_notice_receiver
 from tests.support import drain_queue, make_key
 
 SIGNER = SaleorSigner(kid="fresh-start")
@@ -39,26 +38,10 @@ KNOWN_SKU = "KB-100"
 UNKNOWN_SKU = "ZZ-404"
 
 
-class Receiver(BaseHTTPRequestHandler):
-    received: ClassVar[list[tuple[dict[str, str], bytes]]] = []
-
-    def do_POST(self) -> None:
-        body = self.rfile.read(int(self.headers["content-length"]))
-        Receiver.received.append((dict(self.headers), body))
-        self.send_response(204)
-        self.end_headers()
-
-    def log_message(self, *args: Any) -> None:
-        del args
-
-
 @pytest.fixture(scope="module")
-def receiver() -> Iterator[str]:
-    server = HTTPServer(("127.0.0.1", 0), Receiver)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/notices"
-    server.shutdown()
+def receiver() -> Iterator[NoticeReceiver]:
+    with serve_notice_receiver() as found:
+        yield found
 
 
 @pytest.fixture(scope="module")
@@ -72,14 +55,14 @@ async def fresh_database(pg_server: Any) -> str:
 
 @pytest.fixture(scope="module")
 def settings(
-    fresh_database: str, tmp_path_factory: pytest.TempPathFactory, receiver: str
+    fresh_database: str, tmp_path_factory: pytest.TempPathFactory, receiver: NoticeReceiver
 ) -> Settings:
     folder = tmp_path_factory.mktemp("fresh-start")
     return Settings(
         database_url=fresh_database,
         data_dir=folder,
         saleor_jwks_url=SIGNER.write_jwks(folder / "jwks.json"),
-        notify_url=receiver,
+        notify_url=receiver.url,
         notify_secret=NOTIFY_SECRET,
         job_max_attempts=1,
     )
@@ -136,9 +119,9 @@ async def post(client: httpx.AsyncClient, event: str, document: dict[str, Any]) 
     return str(answer.json()["event_id"])
 
 
-def notices(kind: str) -> list[dict[str, Any]]:
+def notices(receiver: NoticeReceiver, kind: str) -> list[dict[str, Any]]:
     found = []
-    for headers, raw in Receiver.received:
+    for headers, raw in receiver.received:
         Webhook(NOTIFY_SECRET).verify(raw, {k.lower(): v for k, v in headers.items()})
         notice = json.loads(raw)
         if notice["type"] == kind:
@@ -147,7 +130,7 @@ def notices(kind: str) -> list[dict[str, Any]]:
 
 
 async def test_a_fresh_store_puts_short_and_unknown_orders_before_a_reviewer(
-    app: FastAPI,
+    app: FastAPI, receiver: NoticeReceiver
 ) -> None:
     resources: Resources = app.state.resources
     reviewer = {"Authorization": f"Bearer {await make_key(resources, Role.REVIEWER)}"}
@@ -187,7 +170,7 @@ async def test_a_fresh_store_puts_short_and_unknown_orders_before_a_reviewer(
         assert line["quantity"] >= 2  # at least the two units the order lacks
         assert "Needs attention" in short["description"] and KNOWN_SKU in short["description"]
 
-        raised = {n["approval_id"]: n for n in notices("attention.raised")}
+        raised = {n["approval_id"]: n for n in notices(receiver, "attention.raised")}
         assert short["approval_id"] in raised and unknown["approval_id"] in raised
         assert KNOWN_SKU in raised[short["approval_id"]]["reason"]
         assert UNKNOWN_SKU in raised[unknown["approval_id"]]["reason"]

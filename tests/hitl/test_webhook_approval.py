@@ -4,12 +4,9 @@ and the inbox page; a notice signed with Standard Webhooks tells the receiver.""
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
-from typing import Any, ClassVar
 
 import httpx
 import pytest
@@ -21,44 +18,29 @@ from runtime.apikeys import Role
 from runtime.resources import Resources
 from runtime.settings import Settings
 from tests.e2e.live import opsgraph_env, run_cli
+from tests.fakes.notice_receiver import NoticeReceiver, serve_notice_receiver
 from tests.support import drain_queue, make_key, pending_approvals
 
 SIGNER = SaleorSigner(kid="approvals")
 NOTIFY_SECRET = "whsec_" + "c2VjcmV0LWZvci1ub3RpY2Vz"
 
 
-class Receiver(BaseHTTPRequestHandler):
-    received: ClassVar[list[tuple[dict[str, str], bytes]]] = []
-
-    def do_POST(self) -> None:
-        body = self.rfile.read(int(self.headers["content-length"]))
-        Receiver.received.append((dict(self.headers), body))
-        self.send_response(204)
-        self.end_headers()
-
-    def log_message(self, *args: Any) -> None:
-        del args  # quiet: the test reads what arrived, not the access log
-
-
 @pytest.fixture(scope="module")
-def receiver() -> Iterator[str]:
-    server = HTTPServer(("127.0.0.1", 0), Receiver)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/notices"
-    server.shutdown()
+def receiver() -> Iterator[NoticeReceiver]:
+    with serve_notice_receiver() as found:
+        yield found
 
 
 @pytest.fixture(scope="module")
 def settings(
-    database_url: str, tmp_path_factory: pytest.TempPathFactory, receiver: str
+    database_url: str, tmp_path_factory: pytest.TempPathFactory, receiver: NoticeReceiver
 ) -> Settings:
     folder = tmp_path_factory.mktemp("webhook-approvals")
     return Settings(
         database_url=database_url,
         data_dir=folder,
         saleor_jwks_url=SIGNER.write_jwks(folder / "jwks.json"),
-        notify_url=receiver,
+        notify_url=receiver.url,
         notify_secret=NOTIFY_SECRET,
         job_max_attempts=1,
     )
@@ -93,6 +75,7 @@ async def test_a_signed_high_value_order_waits_visibly_for_its_reviewer(
     resources: Resources,
     database_url: str,
     tmp_path: Path,
+    receiver: NoticeReceiver,
 ) -> None:
     body = saleor_order()
     answer = await client.post(
@@ -129,10 +112,10 @@ async def test_a_signed_high_value_order_waits_visibly_for_its_reviewer(
         assert approval["approval_id"] in page and "1,899.00" in page
 
     raised = [
-        json.loads(b) for _, b in Receiver.received if json.loads(b)["type"] == "approval.raised"
+        json.loads(b) for _, b in receiver.received if json.loads(b)["type"] == "approval.raised"
     ]
     assert raised and raised[-1]["data"]["approval_id"] == approval["approval_id"]
-    headers, raw = Receiver.received[-1]
+    headers, raw = receiver.received[-1]
     Webhook(NOTIFY_SECRET).verify(raw, {k.lower(): v for k, v in headers.items()})
 
     decided = run_cli(
@@ -150,7 +133,7 @@ async def test_a_signed_high_value_order_waits_visibly_for_its_reviewer(
     view = (await client.get(f"/events/{event_id}", headers=reviewer_headers)).json()
     assert view["status"] == "done"
     finished = [
-        json.loads(b) for _, b in Receiver.received if json.loads(b)["type"] == "event.finished"
+        json.loads(b) for _, b in receiver.received if json.loads(b)["type"] == "event.finished"
     ]
     assert finished[-1]["data"] == {
         "event_id": event_id,
