@@ -23,7 +23,7 @@ router = APIRouter(prefix="/saleor", tags=["saleor app"])
 REGISTER_BODY_LIMIT = 16_384
 MANIFEST_RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {"description": "the Saleor App manifest, every URL absolute"},
-    503: {"description": "OPSGRAPH_PUBLIC_URL is not set: no manifest can be built"},
+    404: {"description": "the Saleor App is not enabled: OPSGRAPH_PUBLIC_URL is not set"},
 }
 REGISTER_RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {"description": '`{"success": true}`: the shop is linked to its tenant'},
@@ -55,8 +55,8 @@ async def read_manifest(config: AppConfigDep) -> JSONResponse:
     """The manifest the Saleor dashboard installs opsgraph from."""
     if config.public_url is None:
         return error_answer(
-            status.HTTP_503_SERVICE_UNAVAILABLE,
-            "the Saleor App is not configured: set OPSGRAPH_PUBLIC_URL to the https:// "
+            status.HTTP_404_NOT_FOUND,
+            "the Saleor App is not enabled: set OPSGRAPH_PUBLIC_URL to the https:// "
             "address Saleor reaches this service at",
         )
     return JSONResponse(build_manifest(config.public_url))

@@ -108,7 +108,7 @@ async def test_without_a_public_url_the_manifest_is_refused_not_relative(
     unconfigured: httpx.AsyncClient,
 ) -> None:
     answer = await unconfigured.get("/saleor/manifest")
-    assert answer.status_code == 503
+    assert answer.status_code == 404
     assert "OPSGRAPH_PUBLIC_URL" in answer.json()["detail"]
     assert "webhooks" not in answer.json()
 
