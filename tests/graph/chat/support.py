@@ -10,9 +10,11 @@ from langchain_core.runnables import RunnableConfig
 from langgraph.graph.state import CompiledStateGraph
 from langgraph.types import Command
 
-from graph.chat.graph import build_chat_graph
+from connectors.orders import get_order
+from graph.chat.graph import build_chat_graph, chat_registry
 from graph.context import OpsContext
 from graph.models import Planner, PlaybookPlanner
+from hitl.policy import load_policy
 from runtime.resources import Resources
 
 ChatGraph = CompiledStateGraph[Any, Any, Any, Any]
@@ -24,6 +26,17 @@ def compile_chat(resources: Resources, planner: Planner | None = None) -> ChatGr
     return build_chat_graph(planner=planner or PlaybookPlanner()).compile(
         checkpointer=resources.checkpointer, store=resources.store
     )
+
+
+def gated(resources: Resources) -> OpsContext:
+    """The run context with the shipped approval policy, as the service runs chat."""
+    return OpsContext(pool=resources.pool, policy=load_policy(), tools=chat_registry())
+
+
+async def order_status(resources: Resources, order_id: str) -> str:
+    async with resources.pool.connection() as conn:
+        order: Any = await get_order(conn, tenant_id="default", order_id=order_id)
+    return str(order["status"])
 
 
 class Conversation:

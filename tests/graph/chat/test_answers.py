@@ -8,12 +8,9 @@ import pytest
 from langchain_core.messages import AIMessage
 
 from graph.chat.citations import check_reply
-from graph.chat.graph import chat_registry
 from graph.chat.intents import CLARIFY_BELOW
-from graph.context import OpsContext
-from hitl.policy import load_policy
 from runtime.resources import Resources
-from tests.graph.chat.support import Conversation, compile_chat
+from tests.graph.chat.support import Conversation, compile_chat, gated
 
 RETURNS = "orders/returns-and-exchanges.md"
 
@@ -27,10 +24,6 @@ async def chunk_text(resources: Resources, chunk_id: int) -> str | None:
         )
         row = await cursor.fetchone()
     return None if row is None else str(row["content"])
-
-
-def gated(resources: Resources) -> OpsContext:
-    return OpsContext(pool=resources.pool, policy=load_policy(), tools=chat_registry())
 
 
 @pytest.mark.usefixtures("sample_kb")

@@ -9,27 +9,13 @@ from typing import Any
 import pytest
 from langchain_core.messages import AIMessage
 
-from connectors.orders import get_order
-from graph.chat.graph import chat_registry
-from graph.context import OpsContext
-from hitl.policy import load_policy
 from runtime.resources import Resources
-from tests.graph.chat.support import Conversation, Durability, compile_chat
+from tests.graph.chat.support import Conversation, Durability, compile_chat, gated, order_status
 
 APPROVALS = (
     "SELECT approval_id, event_id, tool_name, args, status, rules FROM approvals"
     " WHERE tenant_id = 'default' AND thread_id = %s"
 )
-
-
-def gated(resources: Resources) -> OpsContext:
-    return OpsContext(pool=resources.pool, policy=load_policy(), tools=chat_registry())
-
-
-async def order_status(resources: Resources, order_id: str) -> str:
-    async with resources.pool.connection() as conn:
-        order: Any = await get_order(conn, tenant_id="default", order_id=order_id)
-    return str(order["status"])
 
 
 async def approvals_of(resources: Resources, thread_id: str) -> list[dict[str, Any]]:

@@ -7,23 +7,8 @@ from typing import Any
 
 from langchain_core.messages import AIMessage, ToolMessage
 
-from connectors.orders import get_order
-from graph.chat.graph import chat_registry
-from graph.context import OpsContext
-from hitl.policy import load_policy
 from runtime.resources import Resources
-from tests.graph.chat.support import Conversation, compile_chat
-
-
-def gated(resources: Resources) -> OpsContext:
-    """The run context with the shipped approval policy, as the service runs chat."""
-    return OpsContext(pool=resources.pool, policy=load_policy(), tools=chat_registry())
-
-
-async def order_status(resources: Resources, order_id: str) -> str:
-    async with resources.pool.connection() as conn:
-        order: Any = await get_order(conn, tenant_id="default", order_id=order_id)
-    return str(order["status"])
+from tests.graph.chat.support import Conversation, compile_chat, gated, order_status
 
 
 def tools_called(values: dict[str, Any]) -> list[str]:

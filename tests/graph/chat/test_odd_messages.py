@@ -5,8 +5,7 @@ from __future__ import annotations
 import pytest
 
 from runtime.resources import Resources
-from tests.graph.chat.support import Conversation, compile_chat
-from tests.graph.chat.test_conversation import gated
+from tests.graph.chat.support import Conversation, compile_chat, gated
 
 
 @pytest.mark.parametrize("text", ["0", " ", "?", "!!!", "\u00e9", "yes", "no", "1e400"])
