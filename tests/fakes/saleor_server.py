@@ -63,6 +63,9 @@ class FakeSaleor:
         """A mutation (e.g. `orderFulfill`) whose answer waits until `release()`, once it has
         taken effect: the window in which a client can die between act and record."""
         self._released = threading.Event()
+        self.fail_after: str | None = None
+        """A mutation whose next answer, once it has taken effect, is a 502 from the proxy in
+        front of Saleor: the client cannot tell whether it happened."""
 
     def release(self) -> None:
         self._released.set()
@@ -149,6 +152,9 @@ class FakeSaleor:
                 variable_values=variables,
                 type_resolver=lambda value, _info, _type: value["__typename"],
             )
+        if self.fail_after and self.state.applied[self.fail_after]:
+            self.fail_after = None
+            return JSONResponse({"error": "bad gateway"}, status_code=502)
         if self.hold_after and self.state.applied[self.hold_after]:
             self.hold_after = None
             while not self._released.is_set():

@@ -14,7 +14,7 @@ from psycopg.rows import DictRow
 from connectors.commerce import LocalBackend, SaleorBackend, backend_for
 from connectors.commerce.saleor_queries import DOCUMENTS
 from connectors.orders import tracking_id
-from connectors.saleor import SaleorAuthError
+from connectors.saleor import SaleorAuthError, SaleorUnavailable
 from connectors.saleor_documents import document_errors
 from runtime.resources import Resources
 from runtime.saleor_links import SaleorLink, disable_saleor_link, save_saleor_link
@@ -114,6 +114,23 @@ async def test_fulfilment_is_created_once_however_often_it_is_asked(
     assert first["tracking_id"] == again["tracking_id"] == [tracking_id(KEY)]
     lamp_stock = shop.fake.state.variants[shop.order.lines[0].variant_id].stocks
     assert sum(lamp_stock.values()) == 2  # 5 on hand, 3 shipped from the fuller warehouse
+
+
+async def test_a_fulfilment_whose_answer_was_lost_is_not_made_again(
+    shop: Shop, conn: AsyncConnection[DictRow]
+) -> None:
+    """Saleor acted but the answer never arrived: the call fails as retryable, and the
+    retry finds the lines fulfilled."""
+    backend = backend_of(shop, conn)
+    shop.fake.fail_after = "orderFulfill"
+
+    with pytest.raises(SaleorUnavailable) as lost:
+        await backend.fulfill_order(shop.order.id, idempotency_key=KEY)
+    retried = await backend.fulfill_order(shop.order.id, idempotency_key=KEY)
+
+    assert lost.value.maybe_applied
+    assert isinstance(retried, dict) and retried["already"] is True
+    assert shop.fake.state.applied["orderFulfill"] == shop.fake.state.received["orderFulfill"] == 1
 
 
 async def test_saleor_refusing_a_fulfilment_is_an_error_result(
