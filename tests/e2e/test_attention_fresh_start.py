@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -27,7 +27,6 @@ from runtime.database import open_pool
 from runtime.migrate import migrate
 from runtime.resources import Resources
 from runtime.settings import Settings
-from service.app import build_service_app
 from tests.conftest import create_database
 from tests.fakes.notice_receiver import NoticeReceiver, serve_notice_receiver
 from tests.support import drain_queue, make_key
@@ -66,13 +65,6 @@ def settings(
         notify_secret=NOTIFY_SECRET,
         job_max_attempts=1,
     )
-
-
-@pytest.fixture(scope="module")
-async def app(settings: Settings) -> AsyncIterator[FastAPI]:
-    service_app = build_service_app(settings, with_worker=False)
-    async with service_app.router.lifespan_context(service_app):
-        yield service_app
 
 
 def signed(event: str, document: dict[str, Any]) -> tuple[bytes, dict[str, str]]:
