@@ -17,7 +17,7 @@ from runtime.apikeys import Role
 from runtime.resources import Resources
 from service.worker import run_worker
 from tests.graph.samples import PENDING_ORDER
-from tests.support import make_key, wait_for
+from tests.support import decide, make_key, rows, wait_for
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -92,12 +92,6 @@ async def paused_cancellation(
     values = await say(client, operator, thread_id, "yes")
     (paused,) = values["__interrupt__"]
     return thread_id, paused
-
-
-async def rows(resources: Resources, query: str, *args: Any) -> list[dict[str, Any]]:
-    async with resources.pool.connection() as conn:
-        cursor = await conn.execute(query, args)
-        return list(await cursor.fetchall())
 
 
 async def test_a_turn_waits_for_the_reply(
@@ -257,12 +251,7 @@ async def test_a_decision_in_the_approvals_api_resumes_the_chat_thread(
         page = await browser.get(f"/inbox/{approval_id}")
         assert page.status_code == 200 and "cancel_pending_order" in page.text
 
-    decided = await client.post(
-        f"/approvals/{approval_id}/decision",
-        json={"type": "response", "args": "not this one"},
-        headers=reviewer,
-    )
-    assert decided.status_code == 200, decided.text
+    await decide(client, reviewer, approval_id, {"type": "response", "args": "not this one"})
 
     async def settled() -> bool:
         thread = (await client.get(f"/threads/{thread_id}", headers=reviewer)).json()
