@@ -32,7 +32,7 @@ from psycopg import sql
 
 from rag.embedders import HashingEmbedder
 from rag.fulltext import forget_frequencies
-from rag.index import CREATE_HNSW, CREATE_TEXT_INDEX, HNSW_INDEX, TEXT_INDEX, ensure_index
+from rag.index import BULK_LOAD_INDEXES, build_hnsw, ensure_index
 from runtime.database import Pool
 
 SEED = 20261201
@@ -178,7 +178,7 @@ async def load_synthetic(
                 (tenant_id,),
             )
             await ensure_index(conn, embedder)
-            for index in (HNSW_INDEX, TEXT_INDEX):
+            for index in BULK_LOAD_INDEXES:
                 await conn.execute(sql.SQL("DROP INDEX IF EXISTS {}").format(sql.Identifier(index)))
             started = time.perf_counter()
             async with conn.cursor().copy(
@@ -231,9 +231,7 @@ async def load_synthetic(
                         )
                 copy_s += time.perf_counter() - started
             started = time.perf_counter()
-            await conn.execute("SET LOCAL maintenance_work_mem = '1GB'")
-            await conn.execute(CREATE_TEXT_INDEX)
-            await conn.execute(CREATE_HNSW)
+            await build_hnsw(conn, memory="1GB")
             index_s = time.perf_counter() - started
         await conn.execute("ANALYZE kb_chunks")
     forget_frequencies()

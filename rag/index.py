@@ -18,6 +18,9 @@ from runtime.database import Pool
 INDEX_LOCK_ID = 7_301_955_013
 HNSW_INDEX = "kb_chunks_embedding_hnsw"
 TEXT_INDEX = "kb_chunks_search_text"
+HEADING_INDEX = "kb_chunks_heading_words"
+BULK_LOAD_INDEXES = (HNSW_INDEX, TEXT_INDEX, HEADING_INDEX)
+"""Dropped for a bulk load and built once after it."""
 REINDEX_BATCH = 512
 BUILD_MEMORY = "512MB"
 
@@ -96,7 +99,7 @@ async def bulk_load(pool: Pool, embedder: Embedder) -> AsyncIterator[None]:
     async with pool.connection() as conn, conn.transaction():
         await conn.execute("SELECT pg_advisory_xact_lock(%s)", (INDEX_LOCK_ID,))
         check_embedder(await index_info(conn), embedder)
-        for index in (HNSW_INDEX, TEXT_INDEX):
+        for index in BULK_LOAD_INDEXES:
             await conn.execute(sql.SQL("DROP INDEX IF EXISTS {}").format(sql.Identifier(index)))
     try:
         yield
@@ -111,17 +114,22 @@ async def bulk_load(pool: Pool, embedder: Embedder) -> AsyncIterator[None]:
             forget_frequencies()
 
 
-async def build_hnsw(conn: AsyncConnection[DictRow]) -> None:
-    """Create the HNSW and full-text indexes if they are missing (the full-text one is
-    the migration's, dropped only by `bulk_load`). Call inside a transaction."""
-    await conn.execute(f"SET LOCAL maintenance_work_mem = '{BUILD_MEMORY}'")
+async def build_hnsw(conn: AsyncConnection[DictRow], *, memory: str = BUILD_MEMORY) -> None:
+    """Create the HNSW and full-text indexes if they are missing (the full-text ones are
+    the migrations', dropped only by `bulk_load`). Call inside a transaction."""
+    await conn.execute(sql.SQL("SET LOCAL maintenance_work_mem = {}").format(sql.Literal(memory)))
     await conn.execute(CREATE_TEXT_INDEX)
+    await conn.execute(CREATE_HEADING_INDEX)
     await conn.execute(CREATE_HNSW)
 
 
 CREATE_TEXT_INDEX = sql.SQL(
     "CREATE INDEX IF NOT EXISTS {} ON kb_chunks USING gin (search_text)"
 ).format(sql.Identifier(TEXT_INDEX))
+CREATE_HEADING_INDEX = sql.SQL(
+    "CREATE INDEX IF NOT EXISTS {} ON kb_chunks"
+    " USING gin (to_tsvector('english'::regconfig, heading_path || ' ' || title))"
+).format(sql.Identifier(HEADING_INDEX))
 CREATE_HNSW = sql.SQL(
     "CREATE INDEX IF NOT EXISTS {} ON kb_chunks USING hnsw (embedding vector_cosine_ops)"
 ).format(sql.Identifier(HNSW_INDEX))
