@@ -7,14 +7,7 @@ from typing import Any
 
 from langchain_core.messages import ToolMessage
 
-from graph.specialists.base import (
-    Playbook,
-    PlaybookStep,
-    Specialist,
-    call,
-    is_error,
-    last_result,
-)
+from graph.specialists.base import Playbook, PlaybookStep, Specialist, call, is_error, last_result
 from graph.state import EventData
 from graph.tools.crm import get_customer_value_tool, update_customer_profile_tool
 
