@@ -190,6 +190,14 @@ def fulfilment_fields(item: dict[str, Any]) -> dict[str, Any]:
     )
 
 
+def listed_price(variant: dict[str, Any]) -> float | None:
+    """A Saleor variant's price in its first channel listing (`channelListings[].price`)."""
+    listings = variant.get("channelListings")
+    if isinstance(listings, list) and listings and isinstance(listings[0], dict):
+        return amount(listings[0].get("price"))
+    return None
+
+
 def product_fields(item: dict[str, Any]) -> dict[str, Any]:
     variants = [v for v in (item.get("variants") or []) if isinstance(v, dict)]
     first_variant = variants[0] if variants else {}
@@ -206,7 +214,8 @@ def product_fields(item: dict[str, Any]) -> dict[str, Any]:
             "description": first(item, "description", "body_html", "seoDescription"),
             "brand": first(item, "vendor", "brand"),
             "sku": first(first_variant, "sku") or first(item, "sku"),
-            "price": amount(first(first_variant, "price", "pricing")),
+            "price": amount(first(first_variant, "price", "pricing"))
+            or listed_price(first_variant),
             "stock": None if stock is None else int(stock),
         }
     )

@@ -133,6 +133,7 @@ async def test_product_events_carry_sku_stock_and_description(
         "name": product["name"],
         "description": product["description"],
         "sku": variant["sku"],
+        "price": variant["channelListings"][0]["price"]["amount"],
         "stock": sum(stock["quantity"] for stock in variant["stocks"]),
     }
 
@@ -146,6 +147,7 @@ async def test_variant_stock_events_are_keyed_by_their_product(
     assert stored["type"] == SALEOR[event].canonical
     assert stored["entity"] == f"product:{variant['product']['id']}"
     assert stored["payload"]["sku"] == variant["sku"]
+    assert stored["payload"]["price"] == variant["channelListings"][0]["price"]["amount"]
     assert stored["payload"]["stock"] == sum(stock["quantity"] for stock in variant["stocks"])
     assert stored["payload"]["stock"] == (0 if event.endswith("out_of_stock") else 4)
 
