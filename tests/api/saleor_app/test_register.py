@@ -10,6 +10,7 @@ import httpx
 import pytest
 from cryptography.fernet import Fernet
 from fastapi import FastAPI
+from pydantic import ValidationError
 
 from api.app import create_app
 from runtime.resources import Resources
@@ -165,3 +166,16 @@ async def test_installing_again_replaces_the_token_in_the_same_tenant(
 
 def test_the_app_state_holds_no_plaintext_key(app: FastAPI) -> None:
     assert SECRET_KEY not in repr(app.state.saleor_app.box)
+
+
+def test_allowlisted_api_urls_must_be_https_except_on_loopback(tmp_path: Path) -> None:
+    with pytest.raises(ValidationError, match="OPSGRAPH_SALEOR_ALLOWED_API_URLS"):
+        Settings(data_dir=tmp_path, saleor_allowed_api_urls="http://shop.example.com/graphql/")
+    parsed = Settings(
+        data_dir=tmp_path,
+        saleor_allowed_api_urls="https://a.example.com/graphql/, http://127.0.0.1:9/graphql/",
+    )
+    assert parsed.saleor_allowed_api_urls == [
+        "https://a.example.com/graphql/",
+        "http://127.0.0.1:9/graphql/",
+    ]
