@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any, Literal
 
 from langchain_core.messages import AIMessage, HumanMessage, SystemMessage, ToolMessage
@@ -171,12 +172,29 @@ class SequentialToolNode(ToolNode):
                 },
                 record_exception=False,
             ) as span:
+                started = time.perf_counter()
                 try:
-                    outputs.append(await self._arun_one(call, input_type, tool_runtime))  # type: ignore[arg-type]
+                    output = await self._arun_one(call, input_type, tool_runtime)  # type: ignore[arg-type]
                 except GraphBubbleUp:
                     span.set_attribute("opsgraph.tool.paused", True)  # an approval interrupt
                     raise
+                except Exception:
+                    await report_time(runtime.context, call["name"], started, "error", cfg)
+                    raise
+                outputs.append(output)
+                failed = isinstance(output, ToolMessage) and output.status == "error"
+                outcome = "error" if failed else "success"
+                await report_time(runtime.context, call["name"], started, outcome, cfg)
         return self._combine_tool_outputs(outputs, input_type)
+
+
+async def report_time(
+    context: Any, name: str, started: float, outcome: str, config: RunnableConfig
+) -> None:
+    """Tell the run context's `time_tool`, if it has one, how long the call took."""
+    timer = getattr(context, "time_tool", None)
+    if timer is not None:
+        await timer(name, time.perf_counter() - started, outcome, config)
 
 
 def tool_error_message(error: Exception) -> str:

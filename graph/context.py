@@ -7,12 +7,17 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from langchain_core.runnables import RunnableConfig
+
 from graph.toolset import ToolRegistry
 from hitl.policy import Policy, load_policy
 from runtime.database import Pool
 from runtime.secretbox import SecretBox
 
 Notifier = Callable[[str, dict[str, Any]], Awaitable[None]]
+ToolTimer = Callable[[str, float, str, RunnableConfig], Awaitable[None]]
+"""Told each tool call's name, seconds, outcome (`success`, `error`) and the call's config;
+the composition root keeps what it measures (knowledge-base searches, for `/metrics`)."""
 
 
 async def no_notice(kind: str, data: dict[str, Any]) -> None:
@@ -38,3 +43,5 @@ class OpsContext:
     tools: ToolRegistry = field(default_factory=ToolRegistry)
     secrets: SecretBox | None = None
     """Opens tenants' Saleor app tokens (the commerce backend); None: only the local store."""
+    time_tool: ToolTimer | None = None
+    """Told how long each tool call took (`SequentialToolNode`); None: nobody asks."""

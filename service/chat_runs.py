@@ -24,7 +24,9 @@ from procrastinate import JobContext
 
 from graph.chat.graph import build_chat_graph, chat_registry
 from graph.context import Notifier, OpsContext, no_notice
+from graph.kb_searches import KbSearchTimer
 from graph.model_calls import TENANT_KEY
+from graph.tracing import NodeSpans
 from hitl.approvals import attach_interrupt, mark_applied
 from hitl.policy import load_policy
 from runtime.logging import log_context
@@ -33,8 +35,8 @@ from runtime.resources import Resources
 from runtime.run_events import append_events, dumps, to_json
 from runtime.secretbox import SecretBox
 from runtime.threads import RUN_THREAD, RunRow, RunStatus, cancel_requested, claim_run, close_run
-from runtime.tracing import context_from
-from service.runner import durability_for, run_callbacks, service_planner
+from runtime.tracing import context_from, tracing_installed
+from service.runner import durability_for, service_planner
 
 logger = logging.getLogger(__name__)
 TRACER = trace.get_tracer(__name__)
@@ -59,7 +61,7 @@ def compile_chat_graph(resources: Resources) -> ChatGraph:
     graph = build_chat_graph(planner=service_planner(resources)).compile(
         checkpointer=resources.checkpointer, store=resources.store
     )
-    return graph.with_config(callbacks=run_callbacks(resources))
+    return graph.with_config(callbacks=[NodeSpans()]) if tracing_installed() else graph
 
 
 @dataclass
@@ -85,6 +87,7 @@ class ChatRunner:
             notify=notify,
             tools=chat_registry(),
             secrets=SecretBox.from_settings(resources.settings),
+            time_tool=KbSearchTimer(resources.pool),
         )
 
     @property

@@ -9,7 +9,6 @@ from contextlib import asynccontextmanager
 from dataclasses import replace
 from typing import Any, Literal
 
-from langchain_core.callbacks import BaseCallbackHandler
 from langchain_core.runnables import RunnableConfig
 from langgraph.graph.state import CompiledStateGraph
 from langgraph.types import Command
@@ -19,7 +18,7 @@ from psycopg.rows import DictRow
 from connectors.ingest import upsert_from_event
 from connectors.ledger import LedgerKey, run_once
 from graph.context import Notifier, OpsContext, no_notice
-from graph.kb_searches import KbSearchRecorder
+from graph.kb_searches import KbSearchTimer
 from graph.master import build_master_graph
 from graph.model_calls import TENANT_KEY, ModelCallRecorder
 from graph.models import OFFLINE, Planner, build_planner, model_name
@@ -81,14 +80,7 @@ def compile_master_graph(resources: Resources) -> MasterGraph:
     graph = build_master_graph(planner=service_planner(resources)).compile(
         checkpointer=resources.checkpointer, store=resources.store
     )
-    return graph.with_config(callbacks=run_callbacks(resources))
-
-
-def run_callbacks(resources: Resources) -> list[BaseCallbackHandler]:
-    """What a compiled graph reports its runs to: knowledge-base search timings, and a span
-    per node when tracing is on."""
-    spans: list[BaseCallbackHandler] = [NodeSpans()] if tracing_installed() else []
-    return [KbSearchRecorder(resources.pool), *spans]
+    return graph.with_config(callbacks=[NodeSpans()]) if tracing_installed() else graph
 
 
 def thread_config(event_id: uuid.UUID, run: int = 1, *, tenant_id: str = "") -> RunnableConfig:
@@ -154,6 +146,7 @@ class EventRunner:
             notify=notify,
             tools=tools if tools is not None else build_tool_registry(),
             secrets=SecretBox.from_settings(resources.settings),
+            time_tool=KbSearchTimer(resources.pool),
         )
 
     async def run(
