@@ -10,6 +10,7 @@ events and from what the commerce tools do in Saleor.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import cache
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
@@ -45,6 +46,7 @@ ACTION_PERMISSION: Mapping[str, str] = {
 }
 
 
+@cache
 def app_version() -> str:
     try:
         return version("opsgraph")
