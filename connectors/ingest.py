@@ -90,20 +90,30 @@ async def upsert_customer(conn: Conn, *, tenant_id: str, payload: dict[str, Any]
     )
 
 
+def mirrored_kind(event_type: str, payload: dict[str, Any]) -> str | None:
+    """Which store record an event updates (`order`, `product`, `customer`), if any: the
+    runner skips the mirror, and its ledger transaction, for events that update none."""
+    kind = event_type.split(".", 1)[0]
+    if kind == "order" and payload.get("order_id"):
+        return "order"
+    if kind in ("product", "stock") and payload.get("product_id"):
+        return "product"
+    if kind == "customer":
+        return "customer"
+    return None
+
+
 async def upsert_from_event(
     conn: Conn, *, tenant_id: str, event_type: str, payload: dict[str, Any]
 ) -> bool:
     """Mirror what an event reports into the store; True when it touched a record."""
-    kind = event_type.split(".", 1)[0]
-    if kind == "order" and payload.get("order_id"):
+    kind = mirrored_kind(event_type, payload)
+    if kind == "order":
         await upsert_order_from_event(
             conn, tenant_id=tenant_id, event_type=event_type, payload=payload
         )
-        return True
-    if kind in ("product", "stock") and payload.get("product_id"):
+    elif kind == "product":
         await upsert_product(conn, tenant_id=tenant_id, payload=payload)
-        return True
-    if kind == "customer":
+    elif kind == "customer":
         await upsert_customer(conn, tenant_id=tenant_id, payload=payload)
-        return True
-    return False
+    return kind is not None

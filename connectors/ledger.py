@@ -33,38 +33,42 @@ class LedgerKey:
         return f"{self.thread_id}/{self.tool_call_id}"
 
 
+CLAIM_SQL = """
+    INSERT INTO tool_ledger (tenant_id, thread_id, tool_call_id, tool_name, args, result)
+    VALUES (%s, %s, %s, %s, %s, '{}')
+    ON CONFLICT (tenant_id, thread_id, tool_call_id) DO NOTHING
+    RETURNING true AS claimed
+"""
+RECORDED_SQL = (
+    "SELECT result FROM tool_ledger WHERE tenant_id = %s AND thread_id = %s AND tool_call_id = %s"
+)
+RECORD_SQL = (
+    "UPDATE tool_ledger SET result = %s"
+    " WHERE tenant_id = %s AND thread_id = %s AND tool_call_id = %s"
+)
+
+
 async def run_once(
     pool: Pool, key: LedgerKey, *, tool_name: str, args: dict[str, Any], action: Action
 ) -> Any:
-    """Run `action` and record its result, or return the result recorded before."""
+    """Run `action` and record its result, or return the result recorded before.
+
+    One transaction: claim the key by inserting its row, act, write the result into the
+    row. A second run of the same call inserting meanwhile waits on the key (the primary
+    key's uniqueness check) until the first commits — then its insert does nothing and it
+    reads the recorded result in a fresh statement — or rolls back, and then it acts
+    itself. No one ever sees a claimed row without its result: both commit together."""
+    ids = (key.tenant_id, key.thread_id, key.tool_call_id)
     async with pool.connection() as conn, conn.transaction():
-        await conn.execute(
-            "SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))",
-            (f"{key.tenant_id}/{key.idempotency_key}",),
-        )
-        cursor = await conn.execute(
-            "SELECT result FROM tool_ledger"
-            " WHERE tenant_id = %s AND thread_id = %s AND tool_call_id = %s",
-            (key.tenant_id, key.thread_id, key.tool_call_id),
-        )
-        recorded = await cursor.fetchone()
-        if recorded is not None:
+        cursor = await conn.execute(CLAIM_SQL, (*ids, tool_name, Jsonb(args)))
+        if await cursor.fetchone() is None:
+            cursor = await conn.execute(RECORDED_SQL, ids)
+            recorded = await cursor.fetchone()
+            if recorded is None:  # cannot happen: the conflicting row was committed
+                raise RuntimeError(f"ledger row {key.idempotency_key} vanished")
             return recorded["result"]["value"]
         result = await action(conn)
-        await conn.execute(
-            """
-            INSERT INTO tool_ledger (tenant_id, thread_id, tool_call_id, tool_name, args, result)
-            VALUES (%s, %s, %s, %s, %s, %s)
-            """,
-            (
-                key.tenant_id,
-                key.thread_id,
-                key.tool_call_id,
-                tool_name,
-                Jsonb(args),
-                Jsonb({"value": result}),
-            ),
-        )
+        await conn.execute(RECORD_SQL, (Jsonb({"value": result}), *ids))
         return result
 
 

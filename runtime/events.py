@@ -144,22 +144,42 @@ async def get_event(pool: Pool, *, tenant_id: str, event_id: uuid.UUID) -> Store
     return StoredEvent.model_validate(row) if row else None
 
 
-async def mark_running(pool: Pool, *, tenant_id: str, event_id: uuid.UUID) -> StoredEvent | None:
-    """Claim the event for a run; None when it is already finished."""
+@dataclass(frozen=True)
+class Claimed:
+    """An event claimed for a run, and whether it is already stale."""
+
+    event: StoredEvent
+    newer: uuid.UUID | None
+    """A processed event of the same entity that occurred later, if there is one."""
+
+
+async def mark_running(pool: Pool, *, tenant_id: str, event_id: uuid.UUID) -> Claimed | None:
+    """Claim the event for a run, and look for a later processed event of its entity in the
+    same statement; None when the event is already finished."""
     async with pool.connection() as conn:
         cursor = await conn.execute(
             f"""
-            UPDATE events
+            UPDATE events e
                SET status = 'running', attempts = attempts + 1,
                    started_at = coalesce(started_at, now())
              WHERE tenant_id = %s AND event_id = %s
                AND status IN ('received', 'queued', 'running')
-            RETURNING {SELECT_COLUMNS}
+            RETURNING {SELECT_COLUMNS},
+                      (SELECT n.event_id FROM events n
+                        WHERE n.tenant_id = e.tenant_id AND n.entity = e.entity
+                          AND n.event_id <> e.event_id
+                          AND n.status IN ('done', 'awaiting_approval', 'skipped')
+                          AND n.occurred_at > e.occurred_at
+                        ORDER BY n.occurred_at DESC LIMIT 1) AS newer_event_id
             """,
             (tenant_id, event_id),
         )
         row = await cursor.fetchone()
-    return StoredEvent.model_validate(row) if row else None
+    if row is None:
+        return None
+    newer = row.pop("newer_event_id")
+    event = StoredEvent.model_validate(row)
+    return Claimed(event, None if newer is None else uuid.UUID(str(newer)))
 
 
 async def mark_resuming(pool: Pool, *, tenant_id: str, event_id: uuid.UUID) -> StoredEvent | None:
@@ -326,22 +346,6 @@ async def set_job(
         "UPDATE events SET job_id = %s, status = 'queued' WHERE tenant_id = %s AND event_id = %s",
         (job_id, tenant_id, event_id),
     )
-
-
-async def newer_processed_event(pool: Pool, event: StoredEvent) -> uuid.UUID | None:
-    """A processed event of the same entity that occurred after `event`, if there is one."""
-    async with pool.connection() as conn:
-        cursor = await conn.execute(
-            """
-            SELECT event_id FROM events
-             WHERE tenant_id = %s AND entity = %s AND event_id <> %s
-               AND status IN ('done', 'awaiting_approval', 'skipped') AND occurred_at > %s
-             ORDER BY occurred_at DESC LIMIT 1
-            """,
-            (event.tenant_id, event.entity, event.event_id, event.occurred_at),
-        )
-        row = await cursor.fetchone()
-    return None if row is None else uuid.UUID(str(row["event_id"]))
 
 
 async def mark_stale(pool: Pool, event: StoredEvent, *, newer: uuid.UUID) -> None:

@@ -15,7 +15,7 @@ from langgraph.types import Command
 from psycopg import AsyncConnection
 from psycopg.rows import DictRow
 
-from connectors.ingest import upsert_from_event
+from connectors.ingest import mirrored_kind, upsert_from_event
 from connectors.ledger import LedgerKey, run_once
 from graph.context import Notifier, OpsContext, no_notice
 from graph.kb_searches import KbSearchTimer
@@ -35,7 +35,6 @@ from runtime.events import (
     mark_resuming,
     mark_running,
     mark_stale,
-    newer_processed_event,
     record_outcome,
 )
 from runtime.resources import Resources
@@ -158,11 +157,11 @@ class EventRunner:
             self._exclusive(tenant_id, event_id),
             self._recording_failure(tenant_id, event_id, final_attempt),
         ):
-            event = await mark_running(pool, tenant_id=tenant_id, event_id=event_id)
-            if event is None:
+            claimed = await mark_running(pool, tenant_id=tenant_id, event_id=event_id)
+            if claimed is None:
                 logger.info("event %s already finished; nothing to do", event_id)
                 return None
-            newer = await newer_processed_event(pool, event)
+            event, newer = claimed.event, claimed.newer
             if newer is not None:
                 await mark_stale(pool, event, newer=newer)
                 logger.info("event %s is stale: %s processed a later state", event_id, newer)
@@ -284,13 +283,19 @@ class EventRunner:
     async def _finish(
         self, event: StoredEvent, config: RunnableConfig, values: dict[str, Any]
     ) -> EventStatus:
-        """Record where the run got to; a pause links its interrupts to their approvals."""
-        snapshot = await self.graph.aget_state(config)
+        """Record where the run got to; a pause links its interrupts to their approvals.
+
+        A run that reached `finalize` (only it writes the summary) has nothing pending, so
+        its checkpoint is read back only for a run that stopped before."""
+        finished = values.get("summary") is not None
+        snapshot = None if finished else await self.graph.aget_state(config)
+        interrupts = snapshot.interrupts if snapshot is not None else ()
+        stored = snapshot.values if snapshot is not None else {}
         waiting: list[dict[str, Any]] = []
-        if snapshot.interrupts:
+        if interrupts:
             status = EventStatus.AWAITING_APPROVAL
             async with self.resources.pool.connection() as conn:
-                for item in snapshot.interrupts:
+                for item in interrupts:
                     approval_id = (item.value or {}).get("approval_id")
                     if approval_id:
                         await attach_interrupt(
@@ -300,7 +305,7 @@ class EventRunner:
                             interrupt_id=item.id,
                         )
                         waiting.append(waiting_entry(item.value))
-                await self._resume_if_decided(conn, event, {i.id for i in snapshot.interrupts})
+                await self._resume_if_decided(conn, event, {i.id for i in interrupts})
         elif not values.get("domains"):
             status = EventStatus.SKIPPED
         else:
@@ -310,9 +315,9 @@ class EventRunner:
             tenant_id=event.tenant_id,
             event_id=event.event_id,
             status=status,
-            domains=list(values.get("domains") or snapshot.values.get("domains") or []),
+            domains=list(values.get("domains") or stored.get("domains") or []),
             timeline=[
-                *(values.get("outcomes") or snapshot.values.get("outcomes") or []),
+                *(values.get("outcomes") or stored.get("outcomes") or []),
                 *waiting,
             ],
             summary=values.get("summary"),
@@ -356,8 +361,9 @@ class EventRunner:
 
     async def _mirror_into_store(self, event: StoredEvent, config: RunnableConfig) -> None:
         """Once per thread (through the ledger): a re-run after a crash, or a replay of a
-        failed event, does not write the event's data over what happened since."""
-        if event.type is None:
+        failed event, does not write the event's data over what happened since. An event
+        that updates no store record skips it (and its ledger transaction)."""
+        if event.type is None or mirrored_kind(event.type, event.payload) is None:
             return
         event_type, thread_id = event.type, str(config["configurable"]["thread_id"])
 
