@@ -17,6 +17,7 @@ from opentelemetry import trace
 from psycopg import Error as DatabaseError
 from psycopg_pool import PoolTimeout
 
+from connectors.saleor import SaleorUnavailable
 from graph.context import OpsContext
 from graph.models import Planner, event_brief
 from graph.specialists.base import Specialist, tool_result
@@ -30,7 +31,7 @@ from graph.state import (
 
 TRACER = trace.get_tracer(__name__)
 MAX_TURNS = 12
-TRANSIENT_ERRORS = (DatabaseError, PoolTimeout)
+TRANSIENT_ERRORS = (DatabaseError, PoolTimeout, SaleorUnavailable)
 INVALID_ARGUMENTS = (
     "Error: arguments are not valid JSON ({reason}); call the tool again with a JSON object"
 )
@@ -199,7 +200,8 @@ async def report_time(
 
 def tool_error_message(error: Exception) -> str:
     """What the model is told when a tool call fails: bad arguments and refusals become an
-    error result it can act on; database trouble is raised, so the job is retried."""
+    error result it can act on; database trouble and an unreachable commerce platform are
+    raised, so the job is retried (the ledger recorded nothing, so the retry acts once)."""
     if isinstance(error, TRANSIENT_ERRORS):
         raise error
     if isinstance(error, ToolInvocationError):

@@ -12,6 +12,7 @@ from langchain_core.messages.tool import tool_call
 from langchain_core.tools import StructuredTool
 from pydantic import BaseModel
 
+from connectors.saleor import SaleorUnavailable
 from graph.agent import MAX_TURNS, build_specialist_graph
 from graph.master import build_master_graph
 from graph.models import ChatModelPlanner, Planner, PlaybookPlanner, build_planner
@@ -224,6 +225,10 @@ def database_down(**_: Any) -> str:
     raise psycopg.OperationalError("connection lost")
 
 
+def shop_down(**_: Any) -> str:
+    raise SaleorUnavailable("Saleor answered 503", "HTTP_503", maybe_applied=False)
+
+
 def bad_input(**_: Any) -> str:
     raise ValueError("no such order")
 
@@ -259,3 +264,21 @@ async def test_database_errors_fail_the_run_but_other_errors_go_back_to_the_mode
     broken = ScriptedPlanner([calling("database_down", {}, "c2"), AIMessage(content="x")])
     with pytest.raises(psycopg.OperationalError):
         await run_specialist(specialist, broken, ORDER)
+
+
+async def test_an_unreachable_shop_fails_the_run_so_the_job_is_retried() -> None:
+    """Saleor down is not the model's problem to solve: the job retries later."""
+    tool = StructuredTool.from_function(
+        func=shop_down, name="shop_down", description="s", args_schema=Flaky
+    )
+    specialist = Specialist(
+        name="shop",
+        domain="ecommerce",
+        description="",
+        prompt="p",
+        tools=(tool,),
+        playbook=finish_at_once,
+    )
+    planner = ScriptedPlanner([calling("shop_down", {}, "c3"), AIMessage(content="x")])
+    with pytest.raises(SaleorUnavailable):
+        await run_specialist(specialist, planner, ORDER)
