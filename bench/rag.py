@@ -18,6 +18,7 @@ import asyncio
 import importlib.util
 import json
 import os
+import statistics
 import sys
 import tempfile
 import time
@@ -206,8 +207,9 @@ async def timed_searches(pool: Pool, queries: Sequence[str], mode: Mode) -> dict
 
 async def nearest(
     pool: Pool, vector: str, *, ef_search: int | None, tenant_id: str = SCALE_TENANT
-) -> list[int]:
-    """The 10 nearest chunks: through HNSW at `ef_search`, or exactly (no index) for None."""
+) -> list[tuple[int, float]]:
+    """The 10 nearest chunks and their cosine distances: through HNSW at `ef_search`, or
+    exactly (no index) for None."""
     params = {"tenant_id": tenant_id, "collection": None, "vector": vector, "limit": 10}
     async with pool.connection() as conn, conn.transaction():
         if ef_search is None:
@@ -216,24 +218,31 @@ async def nearest(
         else:
             await conn.execute("SELECT set_config('hnsw.ef_search', %s, true)", (str(ef_search),))
             cursor = await conn.execute(HNSW_CANDIDATES, params)
-        return [row["chunk_id"] for row in await cursor.fetchall()]
+        return [(row["chunk_id"], 1 - row["similarity"]) for row in await cursor.fetchall()]
 
 
 async def recall(
     pool: Pool, queries: Sequence[str], embedder: Embedder, *, tenant_id: str = SCALE_TENANT
 ) -> dict[str, float]:
-    """Mean share of the exact 10 nearest chunks that HNSW returns, per `ef_search`."""
+    """Mean share of the exact 10 nearest chunks that HNSW returns, per `ef_search`; and how
+    hard the queries are for any index: the median ratio of the distance to the 10th nearest
+    chunk to the distance to the nearest ("relative contrast"; near 1, the ten are hardly
+    nearer than the rest)."""
     from rag.index import vector_literal
 
     vectors = [vector_literal(v) for v in embedder.embed_documents(list(queries))]
-    exact = [set(await nearest(pool, v, ef_search=None, tenant_id=tenant_id)) for v in vectors]
+    exact_found = [await nearest(pool, v, ef_search=None, tenant_id=tenant_id) for v in vectors]
+    exact = [{chunk for chunk, _ in found} for found in exact_found]
+    contrasts = [f[-1][1] / f[0][1] for f in exact_found if len(f) == 10 and f[0][1] > 0]
     figures: dict[str, float] = {}
+    if contrasts:
+        figures["relative_contrast"] = round(statistics.median(contrasts), 3)
     for ef_search in EF_SEARCH_SETTINGS:
         found = [
-            await nearest(pool, vector, ef_search=ef_search, tenant_id=tenant_id)
-            for vector in vectors
+            {chunk for chunk, _ in await nearest(pool, v, ef_search=ef_search, tenant_id=tenant_id)}
+            for v in vectors
         ]
-        overlap = [len(set(f) & e) / max(1, len(e)) for f, e in zip(found, exact, strict=True)]
+        overlap = [len(f & e) / max(1, len(e)) for f, e in zip(found, exact, strict=True)]
         figures[f"ef_search_{ef_search}"] = round(sum(overlap) / len(overlap), 3)
     return figures
 
@@ -276,6 +285,7 @@ async def scale(
             "latency": {mode: await timed_searches(pool, queries, mode) for mode in MODES},
             "recall_at_10": await recall(pool, queries[:RECALL_QUERIES], embedder),
         }
+        figures["load_average_1m"] = round(os.getloadavg()[0], 2)
         if pipeline:
             figures["pipeline_ingest"] = await pipeline_throughput(pool, corpus)
     return figures
@@ -300,10 +310,17 @@ def print_scale(found: dict[str, Any]) -> None:
     )
     for mode, row in found["latency"].items():
         print(f"    {mode:<7} p50 {row['p50_ms']} ms  p95 {row['p95_ms']} ms")
+    figures = found["recall_at_10"]
     recalls = "  ".join(
-        f"{k.removeprefix('ef_search_')}: {v}" for k, v in found["recall_at_10"].items()
+        f"{k.removeprefix('ef_search_')}: {v}"
+        for k, v in figures.items()
+        if k != "relative_contrast"
     )
     print(f"    HNSW recall@10 by ef_search  {recalls}")
+    print(
+        f"    relative contrast of the recall queries (d10/d1)  {figures.get('relative_contrast')}"
+    )
+    print(f"    load average (1 min) after this scale  {found['load_average_1m']:.1f}")
     if "pipeline_ingest" in found:
         p = found["pipeline_ingest"]
         print(

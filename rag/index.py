@@ -23,6 +23,11 @@ BULK_LOAD_INDEXES = (HNSW_INDEX, TEXT_INDEX, HEADING_INDEX)
 """Dropped for a bulk load and built once after it."""
 REINDEX_BATCH = 512
 BUILD_MEMORY = "512MB"
+HNSW_M = 16
+HNSW_EF_CONSTRUCTION = 200
+"""pgvector's default m, with a wider build-time search than its default 64: on 100k
+synthetic chunks recall@10 at ef_search 100 rises from 0.71 to 0.85 for a build ~1.7x as
+long and no slower queries (bench.rag). Indexes built before keep theirs until a reindex."""
 
 ReindexProgress = Callable[[int, int], None]
 """Called with (chunks embedded so far, chunks in total)."""
@@ -132,7 +137,8 @@ CREATE_HEADING_INDEX = sql.SQL(
 ).format(sql.Identifier(HEADING_INDEX))
 CREATE_HNSW = sql.SQL(
     "CREATE INDEX IF NOT EXISTS {} ON kb_chunks USING hnsw (embedding vector_cosine_ops)"
-).format(sql.Identifier(HNSW_INDEX))
+    " WITH (m = {}, ef_construction = {})"
+).format(sql.Identifier(HNSW_INDEX), sql.Literal(HNSW_M), sql.Literal(HNSW_EF_CONSTRUCTION))
 
 
 async def _shape_column(conn: AsyncConnection[DictRow], dimension: int) -> None:

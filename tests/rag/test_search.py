@@ -6,7 +6,7 @@ import pytest
 
 from rag import search as search_module
 from rag.embedders import HashingEmbedder
-from rag.index import vector_literal
+from rag.index import HNSW_EF_CONSTRUCTION, HNSW_INDEX, HNSW_M, vector_literal
 from rag.ingest import SourceFile, ingest_files
 from rag.search import SearchError, search
 from runtime.database import Pool
@@ -118,6 +118,20 @@ async def test_a_widened_hnsw_scan_serves_a_mid_sized_scope(
     assert len(hits) == 10
     exact = await exact_top(pool, "kb-mid", "loyalty entry reviewed", 10)
     assert len({hit.chunk_id for hit in hits} & set(exact)) >= 8
+
+
+@pytest.mark.usefixtures("corpus")
+async def test_the_hnsw_index_is_built_with_its_recorded_parameters(pool: Pool) -> None:
+    """The corpus was bulk-loaded, so the index was dropped and built again afterwards."""
+    async with pool.connection() as conn:
+        cursor = await conn.execute(
+            "SELECT reloptions FROM pg_class WHERE relname = %s", (HNSW_INDEX,)
+        )
+        row = await cursor.fetchone()
+    assert row is not None
+    assert sorted(row["reloptions"]) == sorted(
+        [f"m={HNSW_M}", f"ef_construction={HNSW_EF_CONSTRUCTION}"]
+    )
 
 
 @pytest.mark.usefixtures("corpus")
