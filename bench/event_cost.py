@@ -5,7 +5,8 @@ load. This runs the same mix (`bench.mix`) through the worker's own `EventRunner
 process, one event at a time, on embedded PostgreSQL, and counts what the load does not
 change: the client's round trips (each wait on the server: a statement, a pipeline sync)
 and statements, per event and per type, and the CPU of this process and of PostgreSQL.
-The queue's own traffic (procrastinate fetching and finishing jobs) is not in it.
+The queue's own traffic (procrastinate fetching and finishing jobs) is not in it. The loop
+is the worker's (`service.worker.worker_loop`).
 
 Run: `python -m bench.event_cost [--events N]`.
 """
@@ -38,6 +39,7 @@ from runtime.events import CanonicalEvent, EventStatus, insert_event
 from runtime.resources import open_resources
 from runtime.settings import Settings
 from service.runner import EventRunner, compile_master_graph
+from service.worker import worker_loop
 
 WARMUP = 25
 """Events run first and not counted: imports, prepared statements, caches."""
@@ -191,8 +193,11 @@ def main() -> int:
     parser.add_argument("--events", type=int, default=300)
     parser.add_argument("--save", action="store_true", help="write bench/results/event_cost.json")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="opsgraph-cost-") as tmp:
-        figures = asyncio.run(measure(args.events, Path(tmp)))
+    with (
+        tempfile.TemporaryDirectory(prefix="opsgraph-cost-") as tmp,
+        asyncio.Runner(loop_factory=worker_loop()) as runner,  # the worker's loop
+    ):
+        figures = runner.run(measure(args.events, Path(tmp)))
     print(json.dumps(figures, indent=2))
     if args.save:
         print(f"saved {save_results('event_cost', figures)}")

@@ -95,7 +95,7 @@ def worker() -> None:
     """Run a worker process: it takes jobs from the queue until interrupted."""
     from service.app import start_tracing
     from service.tasks import tasks_for
-    from service.worker import run_worker
+    from service.worker import run_worker, worker_loop
 
     settings = load_settings()
     start_tracing(settings)
@@ -107,7 +107,8 @@ def worker() -> None:
         ) as resources:
             await run_worker(resources, install_signal_handlers=True)
 
-    asyncio.run(main())
+    with asyncio.Runner(loop_factory=worker_loop()) as runner:
+        runner.run(main())
 
 
 @app.command()

@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 import psycopg
@@ -27,6 +27,18 @@ WORKER_STOP_S = 30.0
 PRUNE_AFTER_S = 3600.0
 """Procrastinate's own pruning at worker start: workers silent this long are deleted whatever
 their liveness lock says. Dead workers are found and forgotten much sooner by the watch."""
+
+
+def worker_loop() -> Callable[[], asyncio.AbstractEventLoop] | None:
+    """The event loop a worker process runs on: uvloop where it is installed (it comes with
+    `uvicorn[standard]`, so `opsgraph serve` runs on it already), else asyncio's own. A
+    worker spends much of its CPU in the loop: one wait per database statement, a task per
+    graph node (bench.event_cost)."""
+    try:
+        import uvloop
+    except ImportError:  # not built for this platform
+        return None
+    return uvloop.new_event_loop
 
 
 async def run_worker(
