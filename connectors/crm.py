@@ -13,12 +13,17 @@ Conn = AsyncConnection[DictRow]
 
 
 async def save_lead_score(conn: Conn, *, tenant_id: str, lead: dict[str, Any]) -> dict[str, Any]:
+    """The scored lead's details win over a row its assignment (run beside it) may have made
+    first from the payload: a rescore carries the email a reviewer corrected."""
     await conn.execute(
         """
         INSERT INTO store_leads (tenant_id, lead_id, email, company, country, score, grade, reasons)
         VALUES (%s, %s, %s, %s, %s, %s, %s, %s)
         ON CONFLICT (tenant_id, lead_id) DO UPDATE
-           SET score = EXCLUDED.score, grade = EXCLUDED.grade, reasons = EXCLUDED.reasons,
+           SET email = EXCLUDED.email,
+               company = COALESCE(EXCLUDED.company, store_leads.company),
+               country = COALESCE(EXCLUDED.country, store_leads.country),
+               score = EXCLUDED.score, grade = EXCLUDED.grade, reasons = EXCLUDED.reasons,
                updated_at = now()
         """,
         (

@@ -185,8 +185,12 @@ async def test_a_lead_that_cannot_be_scored_waits_and_is_rescored_from_the_revie
     await drain_queue(resources)
     view = await finished(client, operator_headers, event_id)
     assert "lead graded" in view["summary"], view["summary"]
-    (saved,) = await rows(resources, "SELECT grade FROM store_leads WHERE lead_id = %s", "NS-L1")
+    (saved,) = await rows(
+        resources, "SELECT grade, email, owner FROM store_leads WHERE lead_id = %s", "NS-L1"
+    )
     assert saved["grade"] in {"A", "B", "C", "D"}
+    assert saved["email"] == "ops@acme.example", "the assignment beside it kept the bad email"
+    assert saved["owner"], "the lead was assigned an owner too"
 
 
 async def test_a_dispute_naming_no_order_waits_for_one_then_its_evidence_for_review(
