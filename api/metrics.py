@@ -1,8 +1,9 @@
 """`GET /metrics` (Prometheus text format) and the timing of webhook and search answers.
 
 Who may read it: a caller presenting `OPSGRAPH_METRICS_TOKEN` as a bearer token (what a
-Prometheus scrape config holds), or an operator or admin API key. Never anonymous: the
-figures describe a tenant's business.
+Prometheus scrape config holds), or an operator or admin API key of the `default` tenant (the
+deployment's own). Never anonymous, and never another tenant's key (a Saleor shop's): the
+figures count every tenant's business together.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import hmac
 import time
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, HTTPException, Request, status
 from fastapi.responses import Response
 from fastapi.security import HTTPAuthorizationCredentials
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -30,6 +31,7 @@ from runtime.metrics_tally import FinishedTally
 router = APIRouter(tags=["metrics"])
 
 NAMED_SOURCES = frozenset({"saleor", "shopify", "stripe"})
+DEPLOYMENT_TENANT = "default"
 operator_or_admin = require_role(Role.OPERATOR)
 
 
@@ -49,7 +51,8 @@ async def metrics_reader(
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
     header_key: Annotated[str | None, Depends(api_key_header)],
 ) -> None:
-    """The metrics token admits at once; anything else must be an operator or admin key."""
+    """The metrics token admits at once; anything else must be an operator or admin key of
+    the deployment's own tenant, since the figures are summed over all tenants."""
     token = request.app.state.resources.settings.metrics_token
     presented = credentials.credentials if credentials is not None else None
     if (
@@ -60,6 +63,12 @@ async def metrics_reader(
         return
     key = await current_key(request, credentials, header_key)
     await operator_or_admin(key)
+    if key.tenant_id != DEPLOYMENT_TENANT:
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN,
+            detail="metrics count every tenant's events; read them with OPSGRAPH_METRICS_TOKEN "
+            f"or a key of the {DEPLOYMENT_TENANT!r} tenant",
+        )
 
 
 @router.get(
@@ -71,7 +80,10 @@ async def metrics_reader(
             "content": {"text/plain": {"schema": {"type": "string"}}},
         },
         401: {"description": "no metrics token and no API key, or an unknown one"},
-        403: {"description": "a key of a role that may not read metrics (reviewer)"},
+        403: {
+            "description": "a key of a role that may not read metrics (reviewer), or of a "
+            "tenant other than `default`"
+        },
     },
     dependencies=[Depends(metrics_reader)],
 )
