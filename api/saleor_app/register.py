@@ -56,7 +56,8 @@ def allowed_api_url(config: SaleorAppConfig, header: str | None) -> str:
         raise RegisterRefused(
             403,
             "SALEOR_URL_PROHIBITED",
-            "this Saleor API URL is not on OPSGRAPH_SALEOR_ALLOWED_API_URLS",
+            f"the Saleor API URL {api_url[:200]!r} is not on OPSGRAPH_SALEOR_ALLOWED_API_URLS "
+            "(it must match one entry exactly, trailing /graphql/ included)",
         )
     return api_url
 
@@ -87,21 +88,32 @@ async def fetch_jwks(client: httpx.AsyncClient, jwks_url: str) -> None:
 
 
 async def fetch_app_id(client: httpx.AsyncClient, api_url: str, token: str) -> str:
-    """Ask the shop who the token belongs to; a token it does not know gets no app id."""
+    """Ask the shop who the token belongs to; a token it does not know gets no app id.
+    The message tells an unreachable shop from one that refused the token."""
     try:
         response = await client.post(
             api_url,
             json={"query": APP_ID_QUERY},
             headers={"Authorization": f"Bearer {token}"},
         )
+    except httpx.HTTPError as exc:
+        raise RegisterRefused(
+            401,
+            "UNKNOWN_APP_ID",
+            f"could not reach the shop at {api_url} to confirm the app token "
+            f"({type(exc).__name__})",
+        ) from None
+    try:
         data = response.json().get("data") if response.status_code == 200 else None
-    except (httpx.HTTPError, ValueError, AttributeError):
+    except (ValueError, AttributeError):
         data = None
     app = data.get("app") if isinstance(data, dict) else None
     app_id = app.get("id") if isinstance(app, dict) else None
     if not isinstance(app_id, str) or not app_id:
         raise RegisterRefused(
-            401, "UNKNOWN_APP_ID", f"the shop at {api_url} did not confirm the app token"
+            401,
+            "UNKNOWN_APP_ID",
+            f"the shop at {api_url} did not confirm the app token (HTTP {response.status_code})",
         )
     return app_id
 
