@@ -12,7 +12,6 @@ from collections.abc import Sequence
 from typing import Any
 
 from opentelemetry import context, propagate, trace
-from opentelemetry.instrumentation.psycopg import PsycopgInstrumentor
 from opentelemetry.sdk.resources import SERVICE_NAME, Resource
 from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
@@ -26,13 +25,16 @@ from opentelemetry.sdk.trace.sampling import (
 from opentelemetry.trace import Link, SpanKind
 from opentelemetry.util.types import Attributes
 
+from runtime.statement_spans import statements_traced, trace_statements, untrace_statements
+
 TRACE_CONTEXT_ARG = "trace_context"
 """The job argument that carries the deferring request's trace context."""
 
 
 class NoLoneClientSpans(Sampler):
-    """Drops a client span with no parent: a database call outside any request or job
-    (queue polling, heartbeats) is not worth a trace of its own; everything else is kept."""
+    """Drops a client span with no parent: a call outside any request or job (queue
+    polling, heartbeats) is not worth a trace of its own; everything else is kept. (Database
+    calls outside a trace make no span at all: `runtime.statement_spans`.)"""
 
     def should_sample(
         self,
@@ -84,22 +86,18 @@ def install_tracing(provider: TracerProvider) -> None:
     OpenTelemetry lets a process set its provider once; a later call is ignored (with a
     warning in the log), so a process traces to one place for its lifetime."""
     trace.set_tracer_provider(provider)
-    instrumentor = PsycopgInstrumentor()
-    if not instrumentor.is_instrumented_by_opentelemetry:
-        instrumentor.instrument(tracer_provider=provider, skip_dep_check=True)
+    trace_statements(provider.get_tracer("opsgraph.database"))
 
 
 def tracing_installed() -> bool:
     """Whether `install_tracing` ran (and no `uninstall_tracing` since): graphs compiled
     now get their node spans."""
-    return bool(PsycopgInstrumentor().is_instrumented_by_opentelemetry)
+    return statements_traced()
 
 
 def uninstall_tracing() -> None:
-    """Stop tracing connections opened and graphs compiled from now on (tests)."""
-    instrumentor = PsycopgInstrumentor()
-    if instrumentor.is_instrumented_by_opentelemetry:
-        instrumentor.uninstrument()
+    """Stop tracing database calls and graphs compiled from now on (tests)."""
+    untrace_statements()
 
 
 def current_trace_context() -> dict[str, str]:
