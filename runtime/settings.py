@@ -87,6 +87,25 @@ class Settings(BaseSettings):
         "no tracing, nothing exported.",
     )
     otel_service_name: str = Field(default="opsgraph", description="service.name on spans.")
+    otel_traces_sampler: Literal[
+        "always_on",
+        "always_off",
+        "traceidratio",
+        "parentbased_always_on",
+        "parentbased_always_off",
+        "parentbased_traceidratio",
+    ] = Field(
+        default="parentbased_always_on",
+        validation_alias="OTEL_TRACES_SAMPLER",
+        description="OpenTelemetry's standard variable: which traces are recorded.",
+    )
+    otel_traces_sampler_arg: float = Field(
+        default=1.0,
+        ge=0.0,
+        le=1.0,
+        validation_alias="OTEL_TRACES_SAMPLER_ARG",
+        description="The traceidratio samplers' ratio (OpenTelemetry's standard variable).",
+    )
     pool_min_size: int = Field(default=2, ge=1)
     pool_max_size: int = Field(default=16, ge=1)
     worker_concurrency: int = Field(default=4, ge=1)

@@ -16,11 +16,13 @@ from opentelemetry.sdk.resources import SERVICE_NAME, Resource
 from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
 from opentelemetry.sdk.trace.sampling import (
+    ALWAYS_OFF,
     ALWAYS_ON,
     Decision,
     ParentBased,
     Sampler,
     SamplingResult,
+    TraceIdRatioBased,
 )
 from opentelemetry.trace import Link, SpanKind
 from opentelemetry.util.types import Attributes
@@ -33,8 +35,11 @@ TRACE_CONTEXT_ARG = "trace_context"
 
 class NoLoneClientSpans(Sampler):
     """Drops a client span with no parent: a call outside any request or job (queue
-    polling, heartbeats) is not worth a trace of its own; everything else is kept. (Database
-    calls outside a trace make no span at all: `runtime.statement_spans`.)"""
+    polling, heartbeats) is not worth a trace of its own; everything else is left to
+    `roots`. (Database calls outside a trace make no span at all: `runtime.statement_spans`.)"""
+
+    def __init__(self, roots: Sampler = ALWAYS_ON) -> None:
+        self._roots = roots
 
     def should_sample(
         self,
@@ -47,36 +52,56 @@ class NoLoneClientSpans(Sampler):
         trace_state: trace.TraceState | None = None,
     ) -> SamplingResult:
         if kind is SpanKind.CLIENT:
-            return SamplingResult(Decision.DROP)
-        return ALWAYS_ON.should_sample(
+            parent = trace.get_current_span(parent_context).get_span_context()
+            if not parent.is_valid:
+                return SamplingResult(Decision.DROP)
+        return self._roots.should_sample(
             parent_context, trace_id, name, kind, attributes, links, trace_state
         )
 
     def get_description(self) -> str:
-        return "NoLoneClientSpans"
+        return f"NoLoneClientSpans{{{self._roots.get_description()}}}"
+
+
+def sampler_from(name: str, ratio: float = 1.0) -> Sampler:
+    """The sampler OpenTelemetry's standard `OTEL_TRACES_SAMPLER` value names (`always_on`,
+    `always_off`, `traceidratio`, each optionally `parentbased_`), `ratio` being
+    `OTEL_TRACES_SAMPLER_ARG`; lone client spans are dropped under every one. A trace left
+    out costs next to nothing: its spans do not record and database calls make none."""
+    roots = {"always_on": ALWAYS_ON, "always_off": ALWAYS_OFF}.get(
+        name.removeprefix("parentbased_")
+    ) or TraceIdRatioBased(ratio)
+    sampler = NoLoneClientSpans(roots)
+    return ParentBased(root=sampler) if name.startswith("parentbased_") else sampler
 
 
 def build_tracer_provider(
-    *, service_name: str, processors: Sequence[SpanProcessor]
+    *,
+    service_name: str,
+    processors: Sequence[SpanProcessor],
+    sampler: Sampler | None = None,
 ) -> TracerProvider:
-    """A provider that samples every trace started by a request or a job."""
+    """A provider that samples every trace started by a request or a job (or as `sampler`
+    says: `sampler_from`)."""
     provider = TracerProvider(
         resource=Resource.create({SERVICE_NAME: service_name}),
-        sampler=ParentBased(root=NoLoneClientSpans()),
+        sampler=sampler or sampler_from("parentbased_always_on"),
     )
     for processor in processors:
         provider.add_span_processor(processor)
     return provider
 
 
-def otlp_provider(endpoint: str, *, service_name: str) -> TracerProvider:
+def otlp_provider(
+    endpoint: str, *, service_name: str, sampler: Sampler | None = None
+) -> TracerProvider:
     """Spans batched to an OTLP/HTTP collector (`endpoint` is its base URL, as for
     OTEL_EXPORTER_OTLP_ENDPOINT: `/v1/traces` is appended)."""
     from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 
     exporter = OTLPSpanExporter(endpoint=endpoint.rstrip("/") + "/v1/traces")
     return build_tracer_provider(
-        service_name=service_name, processors=[BatchSpanProcessor(exporter)]
+        service_name=service_name, processors=[BatchSpanProcessor(exporter)], sampler=sampler
     )
 
 

@@ -9,7 +9,7 @@ from opentelemetry.sdk.trace import TracerProvider
 from api.app import create_app
 from graph.tools.registry import build_tool_registry
 from runtime.settings import Settings
-from runtime.tracing import install_tracing, otlp_provider
+from runtime.tracing import install_tracing, otlp_provider, sampler_from
 from service.tasks import tasks_for
 from service.worker import background_worker
 
@@ -41,6 +41,10 @@ def start_tracing(settings: Settings) -> TracerProvider | None:
     provider, no exporter, no network)."""
     if settings.otel_endpoint is None:
         return None
-    provider = otlp_provider(settings.otel_endpoint, service_name=settings.otel_service_name)
+    provider = otlp_provider(
+        settings.otel_endpoint,
+        service_name=settings.otel_service_name,
+        sampler=sampler_from(settings.otel_traces_sampler, settings.otel_traces_sampler_arg),
+    )
     install_tracing(provider)
     return provider
