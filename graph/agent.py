@@ -17,6 +17,7 @@ from opentelemetry import trace
 from psycopg import Error as DatabaseError
 from psycopg_pool import PoolTimeout
 
+from connectors.commerce import SaleorLinkLocked
 from connectors.saleor import SaleorUnavailable
 from graph.context import OpsContext
 from graph.models import Planner, event_brief
@@ -28,10 +29,17 @@ from graph.state import (
     SpecialistState,
     ToolCallRecord,
 )
+from runtime.secretbox import SecretBoxError
 
 TRACER = trace.get_tracer(__name__)
 MAX_TURNS = 12
-TRANSIENT_ERRORS = (DatabaseError, PoolTimeout, SaleorUnavailable)
+TRANSIENT_ERRORS = (
+    DatabaseError,
+    PoolTimeout,
+    SaleorUnavailable,
+    SecretBoxError,  # this process cannot open the shop's token (another secret key)
+    SaleorLinkLocked,
+)
 INVALID_ARGUMENTS = (
     "Error: arguments are not valid JSON ({reason}); call the tool again with a JSON object"
 )
@@ -200,8 +208,10 @@ async def report_time(
 
 def tool_error_message(error: Exception) -> str:
     """What the model is told when a tool call fails: bad arguments and refusals become an
-    error result it can act on; database trouble and an unreachable commerce platform are
-    raised, so the job is retried (the ledger recorded nothing, so the retry acts once)."""
+    error result it can act on; database trouble, an unreachable commerce platform and a
+    shop's token this process cannot open are raised, so the job is retried and then fails
+    (replayable once fixed) instead of the event ending as if it had acted (the ledger
+    recorded nothing, so the retry acts once)."""
     if isinstance(error, TRANSIENT_ERRORS):
         raise error
     if isinstance(error, ToolInvocationError):

@@ -67,7 +67,11 @@ def register(settings_loader: Callable[[], Settings]) -> None:
         try:
             secret = asyncio.run(main())
         except UnknownTenantError as exc:
-            typer.echo(f"error: {exc}", err=True)
+            typer.echo(
+                f"error: {exc} (a Saleor shop's tenant exists once the shop has installed the "
+                "app; the serve log names it: `saleor shop ... linked to tenant ...`)",
+                err=True,
+            )
             raise typer.Exit(2) from exc
         typer.echo(secret)
         typer.echo(
