@@ -91,17 +91,24 @@ def install(exporter: str, collector_url: str | None) -> Any:
     from opentelemetry.sdk.trace.export import BatchSpanProcessor
     from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-    from runtime.tracing import build_tracer_provider, install_tracing, otlp_provider
+    from runtime.tracing import (
+        build_tracer_provider,
+        install_tracing,
+        otlp_provider,
+        sampler_from,
+    )
 
     global SPANS
 
+    ratio = float(os.environ.get("TRACE_COST_RATIO", "1"))
+    sampler = sampler_from("parentbased_traceidratio", ratio)
     if exporter == "otlp":
         assert collector_url is not None
-        provider = otlp_provider(collector_url, service_name="bench")
+        provider = otlp_provider(collector_url, service_name="bench", sampler=sampler)
     else:
         SPANS = InMemorySpanExporter()
         provider = build_tracer_provider(
-            service_name="bench", processors=[BatchSpanProcessor(SPANS)]
+            service_name="bench", processors=[BatchSpanProcessor(SPANS)], sampler=sampler
         )
     install_tracing(provider)
     return provider
@@ -316,6 +323,7 @@ def run_arm(
     if collector_url:
         command += ["--collector", collector_url]
     env = dict(os.environ, OPSGRAPH_LOG_LEVEL="WARNING")
+    env.setdefault("TRACE_COST_RATIO", str(getattr(args, "ratio", 1.0)))
     if args.profile:
         Path(args.profile).mkdir(parents=True, exist_ok=True)
         name = f"{kind}-{tracing}-{time.time_ns()}.prof"
@@ -375,6 +383,9 @@ def main() -> int:
     parser.add_argument("--only", choices=KINDS)
     parser.add_argument("--exporter", choices=("otlp", "memory"), default="otlp")
     parser.add_argument("--profile", help="folder for a cProfile of each child")
+    parser.add_argument(
+        "--ratio", type=float, default=1.0, help="traces sampled (parentbased_traceidratio)"
+    )
     parser.add_argument("--save", action="store_true")
     parser.add_argument("--child", choices=KINDS, help=argparse.SUPPRESS)
     parser.add_argument("--tracing", choices=("on", "off", "both"), help=argparse.SUPPRESS)

@@ -75,6 +75,22 @@ def sampler_from(name: str, ratio: float = 1.0) -> Sampler:
     return ParentBased(root=sampler) if name.startswith("parentbased_") else sampler
 
 
+class FixedResource(Resource):
+    """A resource whose hash is computed once. The OTLP encoder groups every span it
+    exports by resource, and `Resource.__hash__` JSON-encodes the attributes each time
+    (an eighth of the encoder's CPU per span); a provider's resource never changes."""
+
+    def __init__(self, resource: Resource) -> None:
+        super().__init__(dict(resource.attributes), resource.schema_url)
+        self._hash = super().__hash__()
+
+    def __hash__(self) -> int:
+        return self._hash
+
+    def __eq__(self, other: object) -> bool:
+        return super().__eq__(other)
+
+
 def build_tracer_provider(
     *,
     service_name: str,
@@ -84,7 +100,7 @@ def build_tracer_provider(
     """A provider that samples every trace started by a request or a job (or as `sampler`
     says: `sampler_from`)."""
     provider = TracerProvider(
-        resource=Resource.create({SERVICE_NAME: service_name}),
+        resource=FixedResource(Resource.create({SERVICE_NAME: service_name})),
         sampler=sampler or sampler_from("parentbased_always_on"),
     )
     for processor in processors:
