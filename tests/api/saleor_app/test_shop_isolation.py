@@ -7,6 +7,8 @@ same Saleor ids: anything keyed by a Saleor id alone would mix the shops up.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import re
 from typing import Any
 
@@ -19,10 +21,11 @@ from hitl.audit import verify_audit
 from runtime.apikeys import Role
 from runtime.resources import Resources
 from runtime.settings import Settings
+from service.worker import run_worker
 from tests.api.saleor_app.conftest import PUBLIC_URL, installed
 from tests.fakes.saleor_server import FakeSaleor
 from tests.fakes.saleor_state import Order
-from tests.support import drain_queue, make_key, rows
+from tests.support import drain_queue, make_key, rows, wait_for
 
 SECRET_KEY = Fernet.generate_key().decode()
 KB_WORD = "quokkaventure"
@@ -266,3 +269,65 @@ async def test_the_audit_trail_keeps_each_decision_with_its_shop(
     assert a.approval_id not in text_b and a.event_id not in text_b
     for tenant in (a.tenant, b.tenant):
         assert (await verify_audit(resources.pool, tenant_id=tenant)).ok
+
+
+async def test_events_and_keys_of_the_other_shop_cannot_be_touched(
+    client: httpx.AsyncClient, shops: tuple[Shop, Shop]
+) -> None:
+    a, b = shops
+    replay = await client.post(
+        f"/events/{b.event_id}/replay", params={"force": "true"}, headers=a.headers(Role.ADMIN)
+    )
+    assert replay.status_code == 404, replay.text
+    keys_b = await client.get("/keys", headers=b.headers(Role.ADMIN))
+    assert keys_b.status_code == 200
+    ids_b = [key["key_id"] for key in keys_b.json()]
+    keys_a = await client.get("/keys", headers=a.headers(Role.ADMIN))
+    assert not {key["key_id"] for key in keys_a.json()} & set(ids_b)
+    revoke = await client.post(f"/keys/{ids_b[0]}/revoke", headers=a.headers(Role.ADMIN))
+    assert revoke.status_code == 404
+    still = await client.get("/events", headers=b.headers(Role.OPERATOR))
+    assert still.status_code == 200
+
+
+async def test_chat_looks_up_customers_in_its_own_tenant_only(
+    client: httpx.AsyncClient,
+    resources: Resources,
+    shops: tuple[Shop, Shop],
+    operator_headers: dict[str, str],
+) -> None:
+    """The default tenant's seeded customer is found with its key, not with a shop's."""
+    a, b = shops
+    worker = asyncio.create_task(run_worker(resources))
+    try:
+        ask = {"message": "email ava.lopez3569@example.com"}
+        own = await client.post("/chat", json=ask, headers=operator_headers)
+        assert own.status_code == 200, own.text
+        assert "Ava" in own.json()["reply"]
+        theirs = await client.post("/chat", json=ask, headers=a.headers(Role.OPERATOR))
+        assert theirs.status_code == 200, theirs.text
+        assert "Ava" not in theirs.json()["reply"]
+        (lookup,) = theirs.json()["actions"]
+        assert (lookup["tool"], lookup["result"]) == (
+            "find_user_id_by_email",
+            "Error: user not found",
+        )
+        thread = theirs.json()["thread_id"]
+        run = await client.post(
+            f"/threads/{thread}/runs",
+            json={"assistant_id": "chat", "input": {"messages": []}},
+            headers=b.headers(Role.OPERATOR),
+        )
+        assert run.status_code == 404, run.text
+
+        async def idle() -> bool:
+            found = await rows(
+                resources, "SELECT 1 FROM runs WHERE status IN ('pending', 'running')"
+            )
+            return not found
+
+        await wait_for(idle, timeout_s=30, what="the chat runs to end")
+    finally:
+        worker.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await worker
