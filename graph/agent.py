@@ -13,6 +13,7 @@ from langgraph.graph import END, START, StateGraph
 from langgraph.prebuilt import ToolNode, ToolRuntime
 from langgraph.prebuilt.tool_node import ToolInvocationError
 from langgraph.runtime import Runtime
+from langgraph.types import Command
 from opentelemetry import trace
 from psycopg import Error as DatabaseError
 from psycopg_pool import PoolTimeout
@@ -50,7 +51,9 @@ def build_specialist_graph(
 ) -> StateGraph[SpecialistState, OpsContext, SpecialistInput, SpecialistOutput]:
     """One specialist's loop; returns the uncompiled graph so the caller picks the checkpointer."""
 
-    async def plan_next(state: SpecialistState) -> dict[str, Any]:
+    async def plan_next(state: SpecialistState) -> Command[Literal["act", "refuse", "report"]]:
+        """Plan the next turn and go where it leads. The node routes itself (a `Command`)
+        rather than through a conditional edge, which would copy the state to read it."""
         messages = list(state.get("messages") or [])
         opening: list[Any] = []
         if not messages:
@@ -60,13 +63,12 @@ def build_specialist_graph(
             reply = AIMessage(content=f"stopped after {MAX_TURNS} turns without finishing")
         else:
             reply = await planner.plan(specialist, state["event"], [*opening, *messages])
-        return {"messages": [*opening, reply]}
+        return Command(update={"messages": [*opening, reply]}, goto=after_plan(reply))
 
-    async def after_plan(state: SpecialistState) -> Literal["act", "refuse", "report"]:
-        last = state["messages"][-1]
-        if isinstance(last, AIMessage) and last.invalid_tool_calls:
+    def after_plan(reply: Any) -> Literal["act", "refuse", "report"]:
+        if isinstance(reply, AIMessage) and reply.invalid_tool_calls:
             return "refuse"
-        return "act" if isinstance(last, AIMessage) and last.tool_calls else "report"
+        return "act" if isinstance(reply, AIMessage) and reply.tool_calls else "report"
 
     async def refuse_invalid_calls(state: SpecialistState) -> dict[str, Any]:
         """Tool calls whose arguments did not parse go back to the model as errors."""
@@ -101,7 +103,6 @@ def build_specialist_graph(
     graph.add_node("refuse", refuse_invalid_calls)
     graph.add_node("report", report)
     graph.add_edge(START, "plan")
-    graph.add_conditional_edges("plan", after_plan, ["act", "refuse", "report"])
     graph.add_edge("act", "plan")
     graph.add_edge("refuse", "plan")
     graph.add_edge("report", END)
