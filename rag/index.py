@@ -26,7 +26,7 @@ BUILD_MEMORY = "512MB"
 HNSW_M = 16
 HNSW_EF_CONSTRUCTION = 200
 """pgvector's default m, with a wider build-time search than its default 64: on 100k
-synthetic chunks recall@10 at ef_search 100 rises from 0.71 to 0.85 for a build ~1.7x as
+synthetic chunks recall@10 at ef_search 100 rises from 0.71 to 0.82-0.85 for a build ~1.7x as
 long and no slower queries (bench.rag). Indexes built before keep theirs until a reindex."""
 
 ReindexProgress = Callable[[int, int], None]
