@@ -44,6 +44,24 @@ async def stock_levels(conn: Conn, *, tenant_id: str, item_ids: list[str]) -> di
     return {row["item_id"]: int(row["available"]) for row in await cursor.fetchall()}
 
 
+STOCK_RECORDS = """
+SELECT s.item_id, s.product_id, s.on_hand - s.reserved AS available,
+       (p.doc->'variants'->s.item_id->>'price')::numeric AS price
+  FROM store_stock s
+  LEFT JOIN store_products p ON p.tenant_id = s.tenant_id AND p.product_id = s.product_id
+ WHERE s.tenant_id = %s AND s.item_id = ANY(%s)
+"""
+
+
+async def stock_records(
+    conn: Conn, *, tenant_id: str, item_ids: list[str]
+) -> dict[str, dict[str, Any]]:
+    """Per stocked item: its product, available units and the product's variant price
+    (None when the store has no price for it); items we do not stock are absent."""
+    cursor = await conn.execute(STOCK_RECORDS, (tenant_id, item_ids))
+    return {str(row["item_id"]): dict(row) for row in await cursor.fetchall()}
+
+
 async def reserve(
     conn: Conn, *, tenant_id: str, order_id: str, quantities: dict[str, int]
 ) -> dict[str, Any]:

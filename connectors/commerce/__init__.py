@@ -6,13 +6,20 @@ import httpx
 from psycopg import AsyncConnection
 from psycopg.rows import DictRow
 
-from connectors.commerce.backend import CommerceBackend, Result
+from connectors.commerce.backend import CommerceBackend, Result, StockLevel
 from connectors.commerce.local import LocalBackend
 from connectors.commerce.saleor import SaleorBackend
 from runtime.saleor_links import saleor_link
 from runtime.secretbox import SecretBox
 
-__all__ = ["CommerceBackend", "LocalBackend", "Result", "SaleorBackend", "backend_for"]
+__all__ = [
+    "CommerceBackend",
+    "LocalBackend",
+    "Result",
+    "SaleorBackend",
+    "StockLevel",
+    "backend_for",
+]
 
 
 class SaleorLinkLocked(RuntimeError):

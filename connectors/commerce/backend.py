@@ -13,10 +13,24 @@ idempotency keys, by reading whether the effect already exists before acting.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 Result = dict[str, Any] | str
 """A result, or `"Error: ..."` for a refusal the planner should see."""
+
+
+@dataclass(frozen=True)
+class StockLevel:
+    """What the system of record knows of one SKU's stock, for decisions such as a reorder."""
+
+    item_id: str
+    product_id: str
+    available: int
+    """Units the shortfall of an order is measured against (the figure `reserve_stock`
+    reports as available)."""
+    price: float | None
+    """The variant's selling price, when the system of record has one."""
 
 
 class CommerceBackend(Protocol):
@@ -29,6 +43,11 @@ class CommerceBackend(Protocol):
 
     async def reserve_stock(self, order_id: str) -> Result:
         """Hold stock for every unit the order still needs, or say what is short."""
+        ...
+
+    async def stock_levels(self, item_ids: list[str]) -> dict[str, StockLevel]:
+        """Stock per SKU across every warehouse; a SKU with no stock record is absent
+        (unknown, not zero). Raises when the system of record cannot be read."""
         ...
 
     async def release_stock(self, order_id: str) -> dict[str, Any]:

@@ -7,9 +7,9 @@ from typing import Any
 from psycopg import AsyncConnection
 from psycopg.rows import DictRow
 
-from connectors.commerce.backend import Result
+from connectors.commerce.backend import Result, StockLevel
 from connectors.orders import add_fulfillment, cancel_order, get_order, item_quantities, save_order
-from connectors.stock import release, reserve, ship
+from connectors.stock import release, reserve, ship, stock_records
 
 
 class LocalBackend:
@@ -32,6 +32,18 @@ class LocalBackend:
             order_id=order_id,
             quantities=item_quantities(order),
         )
+
+    async def stock_levels(self, item_ids: list[str]) -> dict[str, StockLevel]:
+        records = await stock_records(self.conn, tenant_id=self.tenant_id, item_ids=item_ids)
+        return {
+            item_id: StockLevel(
+                item_id=item_id,
+                product_id=str(row["product_id"]),
+                available=int(row["available"]),
+                price=None if row["price"] is None else float(row["price"]),
+            )
+            for item_id, row in records.items()
+        }
 
     async def release_stock(self, order_id: str) -> dict[str, Any]:
         return await release(self.conn, tenant_id=self.tenant_id, order_id=order_id)

@@ -20,12 +20,13 @@ import httpx
 from psycopg import AsyncConnection
 from psycopg.rows import DictRow
 
-from connectors.commerce.backend import Result
+from connectors.commerce.backend import Result, StockLevel
 from connectors.commerce.saleor_queries import (
     ORDER,
     ORDER_NOTE,
     PRODUCT,
     PRODUCT_DESCRIPTION,
+    VARIANT_STOCK,
     WRITE_NOTE,
 )
 from connectors.orders import get_order, tracking_id
@@ -97,6 +98,33 @@ class SaleorBackend:
                 "unknown": unknown,
             }
         return {"order_id": order_id, "reserved": True, "items": needed, "held_by": "saleor"}
+
+    async def stock_levels(self, item_ids: list[str]) -> dict[str, StockLevel]:
+        """On hand across the shop's warehouses per SKU, the figure `reserve_stock` measures
+        an order against (Saleor's allocations include the order being planned for). A SKU
+        with no variant, or a variant no warehouse stocks, is absent: unknown, not zero. An
+        unreachable shop raises `SaleorUnavailable` (the run is retried); a refusal raises
+        the `SaleorError`: nothing is decided on stock that could not be read."""
+        levels: dict[str, StockLevel] = {}
+        async with self._client() as client:
+            for sku in dict.fromkeys(item_ids):
+                if not sku:
+                    continue
+                variant = await client.read("productVariant", VARIANT_STOCK, {"sku": sku})
+                if variant is None or not variant.get("stocks"):
+                    continue
+                prices = [
+                    float(listing["price"]["amount"])
+                    for listing in variant.get("channelListings") or []
+                    if listing.get("price")
+                ]
+                levels[sku] = StockLevel(
+                    item_id=sku,
+                    product_id=str((variant.get("product") or {}).get("id") or variant["id"]),
+                    available=sum(int(stock["quantity"]) for stock in variant["stocks"]),
+                    price=max(prices) if prices else None,
+                )
+        return levels
 
     async def release_stock(self, order_id: str) -> dict[str, Any]:
         """Saleor releases an order's allocations itself when the order is cancelled."""

@@ -19,6 +19,15 @@ ORDER = """query OpsgraphOrder($id: ID!) {
   }
 }"""
 
+VARIANT_STOCK = """query OpsgraphVariantStock($sku: String!) {
+  productVariant(sku: $sku) {
+    id sku
+    product { id }
+    stocks { warehouse { id } quantity quantityAllocated }
+    channelListings { price { amount } }
+  }
+}"""
+
 PRODUCT = """query OpsgraphProduct($id: ID!) {
   product(id: $id) { id slug seoTitle seoDescription description }
 }"""
@@ -41,6 +50,7 @@ PRODUCT_DESCRIPTION = """mutation OpsgraphProductDescription($id: ID!, $input: P
 
 DOCUMENTS = {
     "order": ORDER,
+    "variant_stock": VARIANT_STOCK,
     "product": PRODUCT,
     "order_note": ORDER_NOTE,
     "write_note": WRITE_NOTE,

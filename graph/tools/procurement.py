@@ -130,14 +130,6 @@ SELECT coalesce(sum(coalesce((i->>'quantity')::numeric, 1)), 0) AS units
  WHERE o.tenant_id = %s AND i->>'item_id' = %s AND o.status <> 'cancelled'
 """
 
-ITEM = """
-SELECT s.product_id, s.on_hand - s.reserved AS available,
-       (p.doc->'variants'->s.item_id->>'price')::numeric AS price
-  FROM store_stock s
-  LEFT JOIN store_products p ON p.tenant_id = s.tenant_id AND p.product_id = s.product_id
- WHERE s.tenant_id = %s AND s.item_id = %s
-"""
-
 LINE_PRICE = """
 SELECT (i->>'price')::numeric AS price
   FROM store_orders o, json_array_elements(o.doc->'items') i
@@ -169,25 +161,27 @@ class ReorderRequest(BaseModel):
 
 
 async def plan_reorders(env: ToolEnv, args: ReorderRequest) -> dict[str, Any]:
+    """Plans from the stock the tenant's system of record reports (the store, or the
+    shop's warehouses): an item it has no stock record of is unknown and gets no plan."""
+    levels = await (await env.commerce()).stock_levels(args.item_ids)
     plans: list[dict[str, Any]] = []
     unknown: list[str] = []
     for item_id in args.item_ids:
-        cursor = await env.conn.execute(ITEM, (env.tenant_id, item_id))
-        item = await cursor.fetchone()
+        item = levels.get(item_id)
         if item is None:
             unknown.append(item_id)
             continue
-        price = item["price"]
+        price = item.price
         if price is None:
             cursor = await env.conn.execute(LINE_PRICE, (env.tenant_id, item_id))
             line = await cursor.fetchone()
-            price = line["price"] if line else 0
+            price = float(line["price"]) if line else 0.0
         sales, dated = await daily_sales(env, item_id)
         plan = plan_quantity(
             item_id=item_id,
-            product_id=str(item["product_id"]),
+            product_id=item.product_id,
             daily_sales=sales,
-            available=max(int(item["available"]), 0),
+            available=max(item.available, 0),
             shortfall=int(args.shortfall.get(item_id, 0)),
             unit_cost=float(price) * COST_RATIO,
             dated=dated,

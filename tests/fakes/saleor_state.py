@@ -134,8 +134,9 @@ class ShopState:
             line_id = global_id("OrderLine", f"00000000-0000-0000-0001-{self._pk():012d}")
             product = self.products[variant.product_id]
             order_lines.append(Line(line_id, variant.id, quantity, product.name, price))
-            warehouse = next(iter(variant.stocks))
-            variant.allocated[warehouse] = variant.allocated.get(warehouse, 0) + quantity
+            warehouse = next(iter(variant.stocks), None)
+            if warehouse is not None:  # a variant stocked nowhere allocates nothing
+                variant.allocated[warehouse] = variant.allocated.get(warehouse, 0) + quantity
         uuid = f"00000000-0000-0000-0002-{pk:012d}"
         order = Order(global_id("Order", uuid), str(pk), order_lines, email=email)
         self.orders[order.id] = order
@@ -189,6 +190,7 @@ class ShopState:
             "sku": variant.sku,
             "name": variant.sku,
             "channelListings": [],
+            "product": lambda _info: self.product_view(self.products[variant.product_id]),
             "stocks": [
                 {
                     "__typename": "Stock",
