@@ -1,20 +1,26 @@
 """What tracing costs the service in CPU, measured in process (load on a shared machine
-moves wall-clock figures; it hardly moves a process's own CPU time).
+moves wall-clock figures; it moves a process's own CPU time much less).
 
-Each arm is its own child process (a process keeps its tracer provider for life), on a fresh
-copy of one seeded database in a shared embedded PostgreSQL:
+Each round is a child process with the provider the service installs
+(`runtime.tracing.otlp_provider`, batched OTLP/HTTP) exporting to the loopback collector
+stub (`tests.fakes.otlp_collector`, its own process, CPU not counted) or, with
+`--exporter memory`, to memory; on a fresh copy of one seeded database in a shared
+embedded PostgreSQL:
 
-- **pipeline**: the worker's `EventRunner` runs the `bench.mix` events one at a time, each
-  under a `job process_event` span as `service.tasks` opens it (no queue);
-- **ingest**: Shopify webhooks go through the real app (`build_service_app`, no worker)
-  over httpx's ASGI transport: verify, store, defer.
+- **pipeline**: the worker's `EventRunner` runs the `bench.mix` events one at a time (no
+  queue), traced ones under a `job process_event` span as `service.tasks` opens it;
+- **ingest**: Shopify webhooks through the real app (`build_service_app`, no worker) over
+  httpx's ASGI transport: verify, store, defer; untraced ones through a second app
+  without tracing, on the same database.
 
-The tracing arm installs the provider the service would (`runtime.tracing.otlp_provider`,
-batched OTLP/HTTP) exporting to the loopback collector stub (`tests.fakes.otlp_collector`,
-its own process, CPU not counted), or `--exporter memory`; the span processor's export
-thread runs in the measured process, so its CPU is counted. Arms alternate, on then off,
-then off then on. `--profile DIR` writes a cProfile (CPU time) of each child; profiled figures are
-not the unprofiled ones, so compare them only with each other.
+Traced and untraced items alternate (on off off on, within each route key, so both arms
+run the same mix) and both see the same load. An untraced event runs under an unsampled
+parent, as a trace a sampler left out, so the agent's tool spans do not record either.
+Each item's CPU is the process's less the export thread's; the export thread's CPU (OTLP
+encoding and sending) is charged to the traced items. `--ratio` samples traces as
+`OTEL_TRACES_SAMPLER=parentbased_traceidratio` would; `--without nodes,db` leaves span
+kinds out, to attribute the cost; `--separate` runs each arm in its own process instead
+(noisier; `--profile DIR` then writes a CPU-time cProfile of each child).
 
 Run: `python -m bench.trace_cost [--events N] [--webhooks N] [--rounds R] [--only KIND]`.
 """
@@ -128,6 +134,7 @@ async def pipeline_child(url: str, folder: Path, events: int, provider: Any) -> 
 
     from bench.mix import build_events
     from bench.pipeline import NO_APPROVALS_POLICY, SEED
+    from graph.routing import key_for
     from runtime.events import CanonicalEvent, EventStatus, insert_event
     from runtime.resources import open_resources
     from runtime.settings import Settings
@@ -139,8 +146,10 @@ async def pipeline_child(url: str, folder: Path, events: int, provider: Any) -> 
     tracer = trace.get_tracer("bench.trace_cost")
     async with open_resources(settings) as resources:
         ids: list[uuid.UUID] = []
+        kinds: list[str] = []
         async with resources.pool.connection() as conn:
             for item in build_events(events + WARMUP, seed=SEED):
+                kinds.append(key_for(item.type, item.payload))
                 event_id = uuid.uuid4()
                 await insert_event(
                     conn,
@@ -165,7 +174,7 @@ async def pipeline_child(url: str, folder: Path, events: int, provider: Any) -> 
         for event_id in ids[:WARMUP]:
             await run(event_id)
         if INTERLEAVED:
-            return await measured_interleaved(ids[WARMUP:], run, provider)
+            return await measured_interleaved(ids[WARMUP:], run, provider, kinds[WARMUP:])
         return await measured(ids[WARMUP:], run, provider)
 
 
@@ -222,14 +231,20 @@ def export_cpu() -> float:
     )
 
 
-async def measured_interleaved(items: list[Any], run: Any, provider: Any) -> dict[str, Any]:
-    """Tracing on and off item by item (on off off on ...), in one process, so both arms
-    see the same load. Each item's CPU is the process's (every thread) less the export
-    thread's, which runs when it will; all the export CPU is charged to the traced items."""
+async def measured_interleaved(
+    items: list[Any], run: Any, provider: Any, kinds: list[str] | None = None
+) -> dict[str, Any]:
+    """Tracing on and off item by item, in one process, so both arms see the same load:
+    on off off on ... within each kind of item (an event's route key), so each arm runs
+    the same mix. Each item's CPU is the process's (every thread) less the export thread's,
+    which runs when it will; all the export CPU is charged to the traced items."""
     taken: dict[bool, list[float]] = {True: [], False: []}
+    seen: Counter[str] = Counter()
     export_started = export_cpu()
     for index, item in enumerate(items):
-        on = index % 4 in (0, 3)
+        kind = kinds[index] if kinds else ""
+        on = seen[kind] % 4 in (0, 3)
+        seen[kind] += 1
         cpu, exported = time.process_time(), export_cpu()
         await run(item, on)
         taken[on].append(time.process_time() - cpu - (export_cpu() - exported))
@@ -324,6 +339,7 @@ def run_arm(
         command += ["--collector", collector_url]
     env = dict(os.environ, OPSGRAPH_LOG_LEVEL="WARNING")
     env.setdefault("TRACE_COST_RATIO", str(getattr(args, "ratio", 1.0)))
+    env.setdefault("TRACE_COST_WITHOUT", getattr(args, "without", ""))
     if args.profile:
         Path(args.profile).mkdir(parents=True, exist_ok=True)
         name = f"{kind}-{tracing}-{time.time_ns()}.prof"
@@ -347,9 +363,10 @@ def compare(args: argparse.Namespace) -> dict[str, Any]:
             asyncio.run(seed_template(str(server.get_uri(TEMPLATE)), Path(tmp)))
             with collector(args.exporter) as collector_url:
                 for kind in kinds:
-                    arms: dict[str, list[dict[str, Any]]] = {"on": [], "off": []}
+                    arms: dict[str, list[dict[str, Any]]] = {"on": [], "off": [], "both": []}
                     for round_ in range(args.rounds):
-                        for tracing in ("on", "off") if round_ % 2 == 0 else ("off", "on"):
+                        modes = ["both"] if not args.separate else ["on", "off"]
+                        for tracing in modes if round_ % 2 == 0 else modes[::-1]:
                             url = fresh_database(server, f"arm_{uuid.uuid4().hex[:12]}")
                             figures = run_arm(kind, tracing, url, counts[kind], args, collector_url)
                             figures["loadavg_1m"] = round(os.getloadavg()[0], 2)
@@ -362,8 +379,10 @@ def compare(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def summarize(arms: dict[str, list[dict[str, Any]]], count: int) -> dict[str, Any]:
-    on = [a["cpu_ms"] for a in arms["on"]]
-    off = [a["cpu_ms"] for a in arms["off"]]
+    """Per round: CPU ms per item traced and untraced, and the overhead; median and range."""
+    interleaved = arms["both"]
+    on = [a["cpu_ms"] for a in arms["on"]] or [a["cpu_ms_on"] for a in interleaved]
+    off = [a["cpu_ms"] for a in arms["off"]] or [a["cpu_ms_off"] for a in interleaved]
     ratios = [a / b for a, b in zip(on, off, strict=True)]
     return {
         "count": count,
@@ -371,7 +390,8 @@ def summarize(arms: dict[str, list[dict[str, Any]]], count: int) -> dict[str, An
         "cpu_ms_per_item_off": [round(x, 2) for x in off],
         "overhead_median": round(statistics.median(ratios) - 1, 3),
         "overhead_range": [round(min(ratios) - 1, 3), round(max(ratios) - 1, 3)],
-        "loadavg_1m": [a["loadavg_1m"] for a in arms["on"] + arms["off"]],
+        "export_ms_per_traced_item": [a["export_ms_per_traced_item"] for a in interleaved],
+        "loadavg_1m": [a["loadavg_1m"] for a in arms["on"] + arms["off"] + interleaved],
     }
 
 
@@ -382,7 +402,15 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--only", choices=KINDS)
     parser.add_argument("--exporter", choices=("otlp", "memory"), default="otlp")
-    parser.add_argument("--profile", help="folder for a cProfile of each child")
+    parser.add_argument(
+        "--separate",
+        action="store_true",
+        help="each arm in its own process (noisier than the default, interleaved)",
+    )
+    parser.add_argument(
+        "--without", default="", help="attribution: leave out `nodes` and/or `db` spans"
+    )
+    parser.add_argument("--profile", help="folder for a cProfile of each --separate child")
     parser.add_argument(
         "--ratio", type=float, default=1.0, help="traces sampled (parentbased_traceidratio)"
     )
@@ -395,7 +423,14 @@ def main() -> int:
     args = parser.parse_args()
     if args.child:
         return child(args)
-    figures = {"results": compare(args), "exporter": args.exporter, "machine": machine_context()}
+    figures = {
+        "results": compare(args),
+        "exporter": args.exporter,
+        "sampler_ratio": args.ratio,
+        "without": args.without,
+        "interleaved": not args.separate,
+        "machine": machine_context(),
+    }
     print(json.dumps(figures["results"], indent=2))
     if args.save:
         print(f"saved {save_results('trace_cost', figures)}")
