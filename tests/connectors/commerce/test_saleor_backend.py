@@ -96,6 +96,39 @@ async def test_stock_is_read_from_saleor_warehouses(
     assert not shop.fake.state.applied
 
 
+async def test_stock_levels_sum_every_warehouse_and_leave_unknown_skus_out(
+    shop: Shop, conn: AsyncConnection[DictRow]
+) -> None:
+    state = shop.fake.state
+    state.add_variant(state.add_product("Prototype"), "PROTO-1", {})
+
+    levels = await backend_of(shop, conn).stock_levels(
+        ["LAMP-WHITE", "CHAIR-BLACK", "PROTO-1", "NOT-IN-SHOP", ""]
+    )
+
+    assert {sku: (level.product_id, level.available) for sku, level in levels.items()} == {
+        "LAMP-WHITE": (shop.product.id, 5),
+        "CHAIR-BLACK": (shop.fake.state.variants[shop.order.lines[1].variant_id].product_id, 2),
+    }
+    assert levels["LAMP-WHITE"].price is None  # no channel listing: the caller falls back
+    assert not shop.fake.invalid_documents
+
+
+async def test_stock_levels_of_a_shop_that_does_not_answer_raise_unavailable(
+    shop: Shop, conn: AsyncConnection[DictRow]
+) -> None:
+    def refuse(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("connection refused", request=request)
+
+    backend = backend_of(shop, conn)
+    backend._transport = httpx.MockTransport(refuse)
+
+    with pytest.raises(SaleorUnavailable) as raised:
+        await backend.stock_levels(["LAMP-WHITE"])
+
+    assert raised.value.code == "UNREACHABLE"
+
+
 async def test_fulfilment_is_created_once_however_often_it_is_asked(
     shop: Shop, conn: AsyncConnection[DictRow]
 ) -> None:

@@ -131,3 +131,53 @@ async def test_a_tenant_without_a_shop_keeps_acting_on_the_store(
     assert cancelled["status"] == "cancelled"
     assert [r["amount"] for r in cancelled["refunds"]] == [5.0]  # the store refunds, as before
     assert sum(shop.state.received.values()) == asked
+
+
+async def test_plan_reorder_for_a_shop_tenant_reads_the_shop_warehouses(
+    resources: Resources, box: SecretBox, shop: FakeSaleor
+) -> None:
+    """The shop's stock is in Saleor: the store holds no row of it, and the plan still has
+    the shop's figure and product."""
+    europe, america = shop.state.add_warehouse("Eu"), shop.state.add_warehouse("Am")
+    product = shop.state.add_product("Teapot")
+    sku = f"TEAPOT-{uuid.uuid4().hex[:6]}"
+    shop.state.add_variant(product, sku, {europe: 1, america: 2})
+
+    planned = await run_tool(
+        resources,
+        box,
+        SHOP_TENANT,
+        "plan_reorder",
+        {"item_ids": [sku, "NOT-IN-SHOP"], "shortfall": {sku: 4}},
+    )
+
+    (plan,) = planned["plans"]
+    assert (plan["item_id"], plan["product_id"]) == (sku, product.id)
+    assert plan["figures"]["available"] == 3
+    assert plan["figures"]["shortfall"] == 4 and plan["quantity"] >= 4
+    assert planned["unknown"] == ["NOT-IN-SHOP"]
+    assert not shop.invalid_documents
+
+
+async def test_plan_reorder_with_a_token_the_shop_refuses_plans_nothing(
+    resources: Resources,
+) -> None:
+    """Stock that cannot be read is no stock figure: the order problem then holds and asks."""
+    secrets = SecretBox.from_settings(resources.settings)
+    tenant = "saleor-tools-revoked"
+    with serve_fake_saleor() as other:
+        async with resources.pool.connection() as conn:
+            await save_saleor_link(
+                conn,
+                tenant_id=tenant,
+                api_url=other.api_url,
+                jwks_url=other.jwks_url,
+                app_id=other.app_id,
+                app_token="revoked",
+                box=secrets,
+            )
+
+        planned = await run_tool(resources, secrets, tenant, "plan_reorder", {"item_ids": ["X-1"]})
+
+    assert isinstance(planned, str) and planned.startswith("Error")
+    assert "SaleorAuthError" in planned and "revoked" not in planned
