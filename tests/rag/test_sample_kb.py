@@ -99,6 +99,40 @@ async def test_hybrid_search_answers_an_operator_question_with_its_section(
     assert ("orders/returns-and-exchanges.md", "Returns and exchanges > Return window") in found
 
 
+@pytest.mark.parametrize("question_set", sorted(QUESTION_SETS))
+async def test_hybrid_fuses_the_text_and_vector_modes_own_lists(
+    ingested: Pool, question_set: str
+) -> None:
+    """Hybrid's candidates are exactly the top 30 of what `text` and `vector` modes rank (same
+    tsquery, same depth, joined on the chunk), fused by 1/(60 + rank): where hybrid trails both
+    modes (the paraphrases), the cause is in the lists, not in how they meet."""
+    depth = 30  # what a k=10 search fetches per side
+    for question in load_questions(QUESTION_SETS[question_set]):
+        lists = {
+            mode: [
+                hit.chunk_id
+                for hit in await search(ingested, TENANT, question.question, k=depth, mode=mode)
+            ]
+            for mode in ("text", "vector")
+        }
+        rank_in = {
+            mode: {chunk: at for at, chunk in enumerate(chunks, start=1)}
+            for mode, chunks in lists.items()
+        }
+        fused = {
+            chunk: sum(1 / (60 + ranks[chunk]) for ranks in rank_in.values() if chunk in ranks)
+            for chunk in {*lists["text"], *lists["vector"]}
+        }
+        expected = sorted(fused, key=lambda chunk: (-fused[chunk], chunk))[:10]
+
+        hybrid = await search(ingested, TENANT, question.question, k=10, mode="hybrid")
+        assert [hit.chunk_id for hit in hybrid] == expected, question.question
+        for hit in hybrid:
+            assert hit.text_rank == rank_in["text"].get(hit.chunk_id)
+            assert hit.vector_rank == rank_in["vector"].get(hit.chunk_id)
+            assert hit.score == pytest.approx(fused[hit.chunk_id])
+
+
 def test_the_labelled_questions_cover_every_document_in_their_own_words() -> None:
     questions = load_questions()
     assert len(questions) >= 60
