@@ -230,3 +230,71 @@ async def test_a_shop_puts_short_and_unknown_orders_before_a_reviewer_with_a_reo
     ]
     assert short_order.status == "UNFULFILLED" and not short_order.fulfillments
     assert not shop.invalid_documents
+
+
+async def deliver_while_unreadable(
+    client: httpx.AsyncClient,
+    resources: Resources,
+    shop: FakeSaleor,
+    manifest: dict[str, Any],
+    order: Order,
+) -> str:
+    """The order is read (`order`), then the shop stops answering stock reads
+    (`productVariant`) while procurement plans: the run's only attempt fails."""
+    shop.unavailable = {"productVariant"}
+    try:
+        event_id = await order_created(client, shop, manifest, order)
+        await drain_queue(resources)
+    finally:
+        shop.unavailable = set()
+    return event_id
+
+
+async def test_a_shop_that_cannot_be_read_while_planning_holds_the_order(
+    client: httpx.AsyncClient,
+    resources: Resources,
+    shop: FakeSaleor,
+    manifest: dict[str, Any],
+    reviewer: dict[str, str],
+) -> None:
+    """Fail closed: nothing is decided on stock that could not be read. The run fails as a
+    database outage does (retried by the queue; here the only attempt), nothing ships, and
+    once the shop answers a replay puts the order before a reviewer with its reorder."""
+    order = shop.state.add_order([(variant(shop, SHORT_SKU), 2, 1400.0)])
+    fulfilled = shop.state.applied["orderFulfill"]
+    event_id = await deliver_while_unreadable(client, resources, shop, manifest, order)
+
+    view = (await client.get(f"/events/{event_id}", headers=headers_of(reviewer))).json()
+    assert view["status"] == "failed", view
+    assert "SaleorUnavailable" in view["error"]
+    assert shop.state.applied["orderFulfill"] == fulfilled and not order.fulfillments
+
+    admin = {"Authorization": f"Bearer {await make_key(resources, Role.ADMIN, reviewer['tenant'])}"}
+    replayed = await client.post(f"/events/{event_id}/replay", headers=admin)
+    assert replayed.status_code == 202, replayed.text
+    await drain_queue(resources)
+    item = await attention_item(client, reviewer, event_id)
+    assert item["proposed"]["args"]["remedy"] == "reorder"
+    assert [line["item_id"] for line in item["proposed"]["args"]["reorder"]] == [SHORT_SKU]
+    assert not order.fulfillments and not shop.invalid_documents
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="service/runner.py sends no notice when an event's last attempt fails: a held "
+    "order whose stock could not be read is then known only to whoever reads /events",
+)
+async def test_a_run_that_fails_for_good_tells_a_person(
+    client: httpx.AsyncClient,
+    resources: Resources,
+    shop: FakeSaleor,
+    manifest: dict[str, Any],
+    reviewer: dict[str, str],
+    receiver: NoticeReceiver,
+) -> None:
+    assert reviewer["tenant"] != "default"  # the app is installed
+    order = shop.state.add_order([(variant(shop, SHORT_SKU), 2, 1400.0)])
+    event_id = await deliver_while_unreadable(client, resources, shop, manifest, order)
+
+    told = [n for n in notices(receiver, "event.finished") if n["event_id"] == event_id]
+    assert [n["status"] for n in told] == ["failed"]

@@ -25,7 +25,16 @@ from datetime import UTC, datetime
 from typing import Any
 
 import uvicorn
-from graphql import GraphQLError, execute_sync, graphql_sync, parse, validate
+from graphql import (
+    DocumentNode,
+    FieldNode,
+    GraphQLError,
+    OperationDefinitionNode,
+    execute_sync,
+    graphql_sync,
+    parse,
+    validate,
+)
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -66,6 +75,10 @@ class FakeSaleor:
         self.fail_after: str | None = None
         """A mutation whose next answer, once it has taken effect, is a 502 from the proxy in
         front of Saleor: the client cannot tell whether it happened."""
+
+        self.unavailable: set[str] = set()
+        """Root fields (e.g. `productVariant`) whose queries get a 503, as an overloaded
+        Saleor answers: the shop cannot be read while they are listed."""
 
     def release(self) -> None:
         self._released.set()
@@ -143,6 +156,8 @@ class FakeSaleor:
         if problems:
             self.invalid_documents.append(query)
             return graphql_error(problems[0].message, status=400)
+        if root_fields(document) & self.unavailable:
+            return JSONResponse({"error": "service unavailable"}, status_code=503)
         authorized = request.headers.get("authorization") == f"Bearer {self.app_token}"
         with self._lock:
             result = graphql_sync(
@@ -163,6 +178,17 @@ class FakeSaleor:
         if result.errors:
             answer["errors"] = [error.formatted for error in result.errors]
         return JSONResponse(answer)
+
+
+def root_fields(document: DocumentNode) -> set[str]:
+    """The top-level field names the document's operations select."""
+    return {
+        selection.name.value
+        for definition in document.definitions
+        if isinstance(definition, OperationDefinitionNode)
+        for selection in definition.selection_set.selections
+        if isinstance(selection, FieldNode)
+    }
 
 
 def graphql_error(message: str, *, status: int) -> JSONResponse:
