@@ -192,6 +192,7 @@ async def test_a_shop_puts_short_and_unknown_orders_before_a_reviewer_with_a_reo
     assert line["product_id"] == variant(shop, SHORT_SKU).product_id
     assert line["figures"]["available"] == 1  # read from the shop's warehouse
     assert line["quantity"] >= 2  # at least the two units the order lacks
+    assert line["unit_cost"] == 840.0  # no channel price in the shop: the order line's, x 0.6
 
     raised = {n["approval_id"]: n for n in notices(receiver, "attention.raised")}
     assert SHORT_SKU in raised[short["approval_id"]]["reason"]

@@ -42,6 +42,8 @@ class Variant:
     stocks: dict[str, int]
     """Warehouse id -> units on hand."""
     allocated: dict[str, int] = field(default_factory=dict)
+    price: float | None = None
+    """The variant's price in the default channel; None: not listed in any channel."""
 
 
 @dataclass
@@ -189,7 +191,7 @@ class ShopState:
             "id": variant.id,
             "sku": variant.sku,
             "name": variant.sku,
-            "channelListings": [],
+            "channelListings": [] if variant.price is None else [channel_listing(variant)],
             "product": lambda _info: self.product_view(self.products[variant.product_id]),
             "stocks": [
                 {
@@ -250,6 +252,23 @@ class ShopState:
             "seoDescription": product.seo_description,
             **metadata_fields(product.metadata),
         }
+
+
+def channel_listing(variant: Variant) -> Json:
+    """The variant's listing in the default channel, at its price."""
+    return {
+        "__typename": "ProductVariantChannelListing",
+        "id": global_id("ProductVariantChannelListing", variant.id),
+        "channel": {
+            "__typename": "Channel",
+            "id": global_id("Channel", 1),
+            "slug": "default-channel",
+            "name": "Default Channel",
+            "currencyCode": "USD",
+        },
+        "price": {"__typename": "Money", "amount": variant.price, "currency": "USD"},
+        "costPrice": None,
+    }
 
 
 def money(amount: float, currency: str) -> Json:

@@ -114,6 +114,18 @@ async def test_stock_levels_sum_every_warehouse_and_leave_unknown_skus_out(
     assert not shop.fake.invalid_documents
 
 
+async def test_stock_levels_carry_the_variant_channel_price(
+    shop: Shop, conn: AsyncConnection[DictRow]
+) -> None:
+    (lamp,) = [v for v in shop.fake.state.variants.values() if v.sku == "LAMP-WHITE"]
+    lamp.price = 49.5
+
+    levels = await backend_of(shop, conn).stock_levels(["LAMP-WHITE"])
+
+    assert levels["LAMP-WHITE"].price == 49.5
+    assert not shop.fake.invalid_documents
+
+
 async def test_stock_levels_of_a_shop_that_does_not_answer_raise_unavailable(
     shop: Shop, conn: AsyncConnection[DictRow]
 ) -> None:
