@@ -5,7 +5,6 @@ from __future__ import annotations
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from langchain_core.tools import StructuredTool
 from pydantic import BaseModel, Field
 
 from connectors.billing import (
@@ -17,7 +16,7 @@ from connectors.billing import (
 )
 from connectors.orders import get_order, save_order
 from connectors.outbox import enqueue_email
-from graph.tools.base import ToolEnv, effect_tool
+from graph.tools.base import ToolEnv, effect_tool, pure_tool
 
 CENT = Decimal("0.01")
 
@@ -66,8 +65,8 @@ def draft_invoice(**kwargs: Any) -> dict[str, Any]:
     }
 
 
-draft_invoice_tool = StructuredTool.from_function(
-    func=draft_invoice,
+draft_invoice_tool = pure_tool(
+    draft_invoice,
     name="draft_invoice",
     description=draft_invoice.__doc__ or "",
     args_schema=DraftInvoiceInput,

@@ -6,11 +6,10 @@ import re
 import unicodedata
 from typing import Any
 
-from langchain_core.tools import StructuredTool
 from pydantic import BaseModel, Field
 
 from connectors.content import get_content, publish, save_draft
-from graph.tools.base import ToolEnv, effect_tool
+from graph.tools.base import ToolEnv, effect_tool, pure_tool
 
 META_DESCRIPTION_MAX = 155
 TITLE_MAX = 60
@@ -58,8 +57,8 @@ def draft_seo_copy(**kwargs: Any) -> dict[str, Any]:
     }
 
 
-draft_seo_copy_tool = StructuredTool.from_function(
-    func=draft_seo_copy,
+draft_seo_copy_tool = pure_tool(
+    draft_seo_copy,
     name="draft_seo_copy",
     description=draft_seo_copy.__doc__ or "",
     args_schema=SeoCopyInput,
@@ -89,8 +88,8 @@ def draft_content(**kwargs: Any) -> dict[str, Any]:
     }
 
 
-draft_content_tool = StructuredTool.from_function(
-    func=draft_content,
+draft_content_tool = pure_tool(
+    draft_content,
     name="draft_content",
     description=draft_content.__doc__ or "",
     args_schema=Brief,

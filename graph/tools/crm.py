@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from langchain_core.tools import StructuredTool
 from pydantic import BaseModel, Field
 
 from connectors.crm import assign_owner, customer_orders, owner_loads, save_lead_score, save_profile
 from connectors.outbox import enqueue_email
-from graph.tools.base import ToolEnv, effect_tool, reader_tool
+from graph.tools.base import ToolEnv, effect_tool, pure_tool, reader_tool
 
 FREE_MAIL_DOMAINS = frozenset({"gmail.com", "yahoo.com", "hotmail.com", "outlook.com"})
 GRADES = ((80, "A"), (60, "B"), (40, "C"), (0, "D"))
@@ -51,8 +50,8 @@ def score_lead(**kwargs: Any) -> dict[str, Any]:
     return {"score": score, "grade": grade, "reasons": reasons}
 
 
-score_lead_tool = StructuredTool.from_function(
-    func=score_lead,
+score_lead_tool = pure_tool(
+    score_lead,
     name="score_lead",
     description=score_lead.__doc__ or "",
     args_schema=LeadInput,

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from langchain_core.tools import StructuredTool
 from pydantic import BaseModel, Field
 
 from connectors.content import apply_listing
-from graph.tools.base import ToolEnv, effect_tool, reader_tool
+from graph.tools.base import ToolEnv, effect_tool, pure_tool, reader_tool
 
 DEFAULT_CHANNELS = ("webshop", "marketplace", "pos")
 
@@ -46,8 +45,8 @@ def plan_channel_sync(**kwargs: Any) -> dict[str, Any]:
     }
 
 
-plan_channel_sync_tool = StructuredTool.from_function(
-    func=plan_channel_sync,
+plan_channel_sync_tool = pure_tool(
+    plan_channel_sync,
     name="plan_channel_sync",
     description=plan_channel_sync.__doc__ or "",
     args_schema=ChannelSyncInput,
@@ -143,8 +142,8 @@ def classify_failures(**kwargs: Any) -> dict[str, Any]:
     }
 
 
-classify_failures_tool = StructuredTool.from_function(
-    func=classify_failures,
+classify_failures_tool = pure_tool(
+    classify_failures,
     name="classify_failures",
     description=classify_failures.__doc__ or "",
     args_schema=Failures,
