@@ -246,8 +246,9 @@ class EventRunner:
         *,
         retry_status: EventStatus = EventStatus.QUEUED,
     ) -> AsyncIterator[None]:
-        """Record a failed attempt: `failed` after the last one, else the status the retry
-        picks the event up from (`queued` for a run, `awaiting_approval` for a resume).
+        """Record a failed attempt: `failed` after the last one (and tell a person, as a
+        finished run does), else the status the retry picks the event up from (`queued` for a
+        run, `awaiting_approval` for a resume).
 
         It covers claiming the event too, and needs only its ids: a row that cannot even be
         read back (a value the driver refuses) still ends `failed`, never `running`."""
@@ -266,6 +267,16 @@ class EventRunner:
                 timeline=[],
                 error=f"{type(exc).__name__}: {exc}",
             )
+            if final_attempt:
+                await self.notify(
+                    "event.finished",
+                    {
+                        "event_id": str(event_id),
+                        "status": EventStatus.FAILED.value,
+                        "summary": f"failed after its last attempt ({type(exc).__name__}); "
+                        "replay it once the cause is fixed",
+                    },
+                )
             raise
 
     async def _claimed(self, tenant_id: str, event_id: uuid.UUID) -> bool:

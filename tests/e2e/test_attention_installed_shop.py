@@ -280,11 +280,6 @@ async def test_a_shop_that_cannot_be_read_while_planning_holds_the_order(
     assert not order.fulfillments and not shop.invalid_documents
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="service/runner.py sends no notice when an event's last attempt fails: a held "
-    "order whose stock could not be read is then known only to whoever reads /events",
-)
 async def test_a_run_that_fails_for_good_tells_a_person(
     client: httpx.AsyncClient,
     resources: Resources,
