@@ -1,4 +1,4 @@
-"""The specialist agent loop: plan -> act (tools) -> plan ... -> report."""
+"""The specialist agent loop: plan -> act (tools) -> plan ... until a plan without calls."""
 
 from __future__ import annotations
 
@@ -51,9 +51,10 @@ def build_specialist_graph(
 ) -> StateGraph[SpecialistState, OpsContext, SpecialistInput, SpecialistOutput]:
     """One specialist's loop; returns the uncompiled graph so the caller picks the checkpointer."""
 
-    async def plan_next(state: SpecialistState) -> Command[Literal["act", "refuse", "report"]]:
+    async def plan_next(state: SpecialistState) -> Command[Literal["act", "refuse", "__end__"]]:
         """Plan the next turn and go where it leads. The node routes itself (a `Command`)
-        rather than through a conditional edge, which would copy the state to read it."""
+        rather than through a conditional edge, which would copy the state to read it, and
+        reports the outcome itself when the plan has no more calls (a step fewer)."""
         messages = list(state.get("messages") or [])
         opening: list[Any] = []
         if not messages:
@@ -63,12 +64,16 @@ def build_specialist_graph(
             reply = AIMessage(content=f"stopped after {MAX_TURNS} turns without finishing")
         else:
             reply = await planner.plan(specialist, state["event"], [*opening, *messages])
-        return Command(update={"messages": [*opening, reply]}, goto=after_plan(reply))
+        goto = after_plan(reply)
+        if goto == END:
+            outcome = outcome_of(specialist, [*messages, *opening, reply])
+            return Command(update={"messages": [*opening, reply], "outcomes": [outcome]}, goto=END)
+        return Command(update={"messages": [*opening, reply]}, goto=goto)
 
-    def after_plan(reply: Any) -> Literal["act", "refuse", "report"]:
+    def after_plan(reply: Any) -> Literal["act", "refuse", "__end__"]:
         if isinstance(reply, AIMessage) and reply.invalid_tool_calls:
             return "refuse"
-        return "act" if isinstance(reply, AIMessage) and reply.tool_calls else "report"
+        return "act" if isinstance(reply, AIMessage) and reply.tool_calls else "__end__"
 
     async def refuse_invalid_calls(state: SpecialistState) -> dict[str, Any]:
         """Tool calls whose arguments did not parse go back to the model as errors."""
@@ -87,9 +92,6 @@ def build_specialist_graph(
             ]
         }
 
-    async def report(state: SpecialistState) -> dict[str, Any]:
-        return {"outcomes": [outcome_of(specialist, state["messages"])]}
-
     graph = StateGraph(
         SpecialistState,
         context_schema=OpsContext,
@@ -101,11 +103,9 @@ def build_specialist_graph(
         "act", SequentialToolNode(list(specialist.tools), handle_tool_errors=tool_error_message)
     )
     graph.add_node("refuse", refuse_invalid_calls)
-    graph.add_node("report", report)
     graph.add_edge(START, "plan")
     graph.add_edge("act", "plan")
     graph.add_edge("refuse", "plan")
-    graph.add_edge("report", END)
     return graph
 
 
