@@ -141,7 +141,13 @@ def saleor_product(run: str) -> dict[str, Any]:
         "id": f"9100000{run}",
         "name": "Trail Water Bottle",
         "description": "A stainless steel water bottle that keeps drinks cold for 24 hours.",
-        "variants": [{"sku": f"9100001{run}", "stocks": [{"quantity": 120}]}],
+        "variants": [
+            {
+                "sku": f"9100001{run}",
+                "stocks": [{"quantity": 120}],
+                "channelListings": [{"price": {"amount": 24.5, "currency": "USD"}}],
+            }
+        ],
     }
 
 
