@@ -5,8 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from langchain_core.callbacks import AsyncCallbackManagerForToolRun
-from langchain_core.runnables import RunnableConfig
 from langchain_core.tools import StructuredTool
 from langgraph.prebuilt import ToolRuntime
 
@@ -17,30 +15,10 @@ from graph.gate import gate
 from graph.tools.compensation import compensate
 from graph.tools.env import ArgsT, ToolBody, ToolEnv, run_effect
 from graph.tools.facts import DEFAULT_FACTS
+from graph.tools.plain import PlainTool
 from graph.toolset import EFFECT_KEY, Effect
 
-__all__ = ["DirectTool", "ToolEnv", "effect_tool", "pure_tool", "reader_tool", "run_identity"]
-
-
-class DirectTool(StructuredTool):
-    """A `StructuredTool` whose coroutine is awaited as is.
-
-    LangChain's `StructuredTool._arun` inspects the coroutine's signature and resolves its
-    type hints on every call, looking for a `callbacks` or `RunnableConfig` parameter; these
-    tools take neither (they read the run through `ToolRuntime`), and the inspection was
-    about a tenth of a millisecond per call (bench.event_cost, profiled).
-    """
-
-    async def _arun(
-        self,
-        *args: Any,
-        config: RunnableConfig,
-        run_manager: AsyncCallbackManagerForToolRun | None = None,
-        **kwargs: Any,
-    ) -> Any:
-        if self.coroutine is None:
-            return await super()._arun(*args, config=config, run_manager=run_manager, **kwargs)
-        return await self.coroutine(*args, **kwargs)
+__all__ = ["PlainTool", "ToolEnv", "effect_tool", "pure_tool", "reader_tool", "run_identity"]
 
 
 def pure_tool(
@@ -53,7 +31,7 @@ def pure_tool(
     async def call(**kwargs: Any) -> Any:
         return func(**kwargs)
 
-    return DirectTool.from_function(
+    return PlainTool.from_function(
         func=func, coroutine=call, name=name, description=description, args_schema=args_schema
     )
 
@@ -85,7 +63,7 @@ def reader_tool(
             env = ToolEnv(context.pool, conn, tenant_id, thread_id, call_id, context.secrets)
             return await body(env, args)
 
-    return DirectTool.from_function(
+    return PlainTool.from_function(
         coroutine=call, name=name, description=description, args_schema=args_schema
     )
 
@@ -146,7 +124,7 @@ def effect_tool(
         chosen = effect if action == name else context.tools.effect(action)
         return await run_effect(context.pool, key, chosen, args, secrets=context.secrets)
 
-    return DirectTool.from_function(
+    return PlainTool.from_function(
         coroutine=call,
         name=name,
         description=description,

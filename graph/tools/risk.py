@@ -24,7 +24,7 @@ from graph.facts import (
     claimed_text,
     currency_of,
 )
-from graph.tools.base import DirectTool, run_identity
+from graph.tools.base import PlainTool, run_identity
 
 HIGH_VALUE_TOTAL = 1_000.0
 NEW_ACCOUNT_DAYS = 2
@@ -154,7 +154,7 @@ async def score_order(runtime: ToolRuntime, **kwargs: Any) -> dict[str, Any] | s
     return {"order_id": order_id, **score_order_risk(**facts), "inputs": facts}
 
 
-score_order_risk_tool = DirectTool.from_function(
+score_order_risk_tool = PlainTool.from_function(
     coroutine=score_order,
     name="score_order_risk",
     description=(
