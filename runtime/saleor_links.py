@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -31,6 +32,22 @@ class SaleorLink:
     app_id: str
     app_token: str = field(repr=False)
     enabled: bool
+
+
+@dataclass(frozen=True)
+class SaleorShop:
+    """What an operator may see of a link: everything but the token (not even sealed)."""
+
+    tenant_id: str
+    api_url: str
+    app_id: str
+    enabled: bool
+    installed_at: datetime
+    updated_at: datetime
+    disabled_at: datetime | None
+
+
+_SHOP_COLUMNS = "tenant_id, api_url, app_id, enabled, installed_at, updated_at, disabled_at"
 
 
 class SaleorLinkConflict(Exception):
@@ -173,3 +190,34 @@ async def disable_saleor_link(conn: Conn, tenant_id: str, *, app_id: str | None 
         (tenant_id, app_id, app_id),
     )
     return cursor.rowcount == 1
+
+
+async def list_saleor_shops(conn: Conn) -> list[SaleorShop]:
+    """Every shop linked to a tenant, enabled or not, by tenant id; no token is read."""
+    async with conn.cursor(row_factory=dict_row) as cursor:
+        await cursor.execute(f"SELECT {_SHOP_COLUMNS} FROM saleor_apps ORDER BY tenant_id")
+        return [SaleorShop(**row) for row in await cursor.fetchall()]
+
+
+async def set_saleor_shop_enabled(
+    conn: Conn, tenant_id: str, *, enabled: bool
+) -> tuple[SaleorShop, bool] | None:
+    """An operator turns the tenant's link on or off: the shop as it now is, and whether it
+    changed; None when the tenant has no link. Enabling keeps the token sealed at install."""
+    row = await _one(
+        conn,
+        f"""
+        UPDATE saleor_apps
+        SET enabled = %s, updated_at = now(),
+            disabled_at = CASE WHEN %s THEN NULL ELSE now() END
+        WHERE tenant_id = %s AND enabled <> %s
+        RETURNING {_SHOP_COLUMNS}
+        """,
+        (enabled, enabled, tenant_id, enabled),
+    )
+    if row is not None:
+        return SaleorShop(**row), True
+    row = await _one(
+        conn, f"SELECT {_SHOP_COLUMNS} FROM saleor_apps WHERE tenant_id = %s", (tenant_id,)
+    )
+    return None if row is None else (SaleorShop(**row), False)

@@ -23,6 +23,7 @@ from service import (
     cli_kb,
     cli_keys,
     cli_ops,
+    cli_saleor,
     cli_sources,
     cli_status,
 )
@@ -220,6 +221,7 @@ cli_chat.register(app, load_settings)
 cli_eval.register(app, load_settings)
 cli_status.register(app, load_settings)
 cli_sources.register(app, load_settings)
+cli_saleor.register(app, load_settings)
 
 
 def main() -> None:
