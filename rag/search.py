@@ -14,9 +14,10 @@ from __future__ import annotations
 import asyncio
 import math
 import uuid
+from collections.abc import Awaitable
 from dataclasses import asdict, dataclass
 from functools import lru_cache
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from psycopg import AsyncConnection
 from psycopg.rows import DictRow
@@ -29,6 +30,8 @@ from runtime.database import Pool
 
 Mode = Literal["hybrid", "text", "vector"]
 MODES: tuple[Mode, ...] = ("hybrid", "text", "vector")
+First = TypeVar("First")
+Second = TypeVar("Second")
 RRF_K = 60
 DEFAULT_EF_SEARCH = 100
 MAX_EF_SEARCH = 1_000
@@ -203,7 +206,7 @@ async def search_on(
         )
 
     if vector_conn is not None:
-        text_ranked, vector_ranked = await asyncio.gather(text_side(), vector_side(vector_conn))
+        text_ranked, vector_ranked = await both(text_side(), vector_side(vector_conn))
     else:
         text_ranked = await text_side()
         vector_ranked = await vector_side(conn)
@@ -220,6 +223,21 @@ async def search_on(
         for chunk_id, score, text_at, vector_at in scored
         if chunk_id in details
     ]
+
+
+async def both(first: Awaitable[First], second: Awaitable[Second]) -> tuple[First, Second]:
+    """Await two coroutines at once. When one fails the other is cancelled and awaited before
+    the error propagates (`asyncio.gather` leaves it running): each runs on a connection the
+    caller returns to the pool as soon as this raises, and a query still in flight there
+    would share it with whoever checks it out next."""
+    first_task, second_task = asyncio.ensure_future(first), asyncio.ensure_future(second)
+    try:
+        return await asyncio.gather(first_task, second_task)
+    except BaseException:
+        first_task.cancel()
+        second_task.cancel()
+        await asyncio.gather(first_task, second_task, return_exceptions=True)
+        raise
 
 
 def fuse(
