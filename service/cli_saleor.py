@@ -13,6 +13,8 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 import typer
+from psycopg import AsyncConnection
+from psycopg.rows import DictRow
 
 from hitl.audit import append_audit
 from runtime.resources import open_resources
@@ -34,8 +36,7 @@ DISABLED_MEANS = (
 )
 ENABLED_MEANS = (
     "its deliveries are accepted and its tools act in the shop again with the token sealed "
-    "at install; if the shop uninstalled the app, Saleor revoked that token: install it "
-    "again from the dashboard instead"
+    "at install"
 )
 
 
@@ -50,6 +51,41 @@ def describe(shop: SaleorShop) -> str:
         f"{shop.tenant_id}  {state:<8}  installed {when(shop.installed_at)}  "
         f"updated {when(shop.updated_at)}  {shop.app_id}  {shop.api_url}"
     )
+
+
+class Uninstalled(Exception):
+    """The link was disabled by the shop's own uninstall, not by an operator."""
+
+
+def stamp(moment: datetime | None) -> str | None:
+    return None if moment is None else moment.astimezone(UTC).isoformat()
+
+
+async def refuse_an_uninstalled_shop(conn: AsyncConnection[DictRow], tenant: str) -> None:
+    """Only an operator's disable may be undone here: after `APP_DELETED` Saleor has revoked
+    the token, so enabling would only make every action in the shop fail. An operator's
+    disable is the one whose audit entry carries the link's current `disabled_at`."""
+    cursor = await conn.execute(
+        "SELECT disabled_at FROM saleor_apps WHERE tenant_id = %s AND NOT enabled FOR UPDATE",
+        (tenant,),
+    )
+    row = await cursor.fetchone()
+    if row is None:
+        return
+    cursor = await conn.execute(
+        """
+        SELECT 1 FROM audit_log
+        WHERE tenant_id = %s AND action = 'saleor_link.disabled' AND subject = %s
+          AND details ->> 'disabled_at' = %s
+        """,
+        (tenant, f"saleor_link:{tenant}", stamp(row["disabled_at"])),
+    )
+    if await cursor.fetchone() is None:
+        raise Uninstalled(
+            f"the shop of tenant {tenant!r} uninstalled the app (disabled "
+            f"{when(row['disabled_at'])}); Saleor revoked its token: install the app again "
+            "from the dashboard, which enables the link with a new token"
+        )
 
 
 def fail(message: str, code: int = 1) -> typer.Exit:
@@ -68,6 +104,8 @@ def register(app: typer.Typer, settings_loader: Callable[[], Settings]) -> None:
         async def main() -> tuple[SaleorShop, bool] | None:
             async with open_resources(settings) as resources, resources.pool.connection() as conn:
                 async with conn.transaction():
+                    if enabled:
+                        await refuse_an_uninstalled_shop(conn, tenant)
                     outcome = await set_saleor_shop_enabled(conn, tenant, enabled=enabled)
                     if outcome is not None and outcome[1]:
                         shop = outcome[0]
@@ -77,11 +115,18 @@ def register(app: typer.Typer, settings_loader: Callable[[], Settings]) -> None:
                             actor=CLI_ACTOR,
                             action=action,
                             subject=f"saleor_link:{shop.tenant_id}",
-                            details={"api_url": shop.api_url, "app_id": shop.app_id},
+                            details={
+                                "api_url": shop.api_url,
+                                "app_id": shop.app_id,
+                                "disabled_at": stamp(shop.disabled_at),
+                            },
                         )
                 return outcome
 
-        return asyncio.run(main())
+        try:
+            return asyncio.run(main())
+        except Uninstalled as exc:
+            raise fail(str(exc)) from None
 
     def report(tenant: str, outcome: tuple[SaleorShop, bool] | None, *, enabled: bool) -> None:
         if outcome is None:
@@ -116,5 +161,5 @@ def register(app: typer.Typer, settings_loader: Callable[[], Settings]) -> None:
 
     @shops_app.command("enable")
     def shops_enable(tenant: TenantArgument) -> None:
-        """Enable a shop an operator disabled (after an uninstall, install again instead)."""
+        """Enable a shop an operator disabled; a shop that uninstalled must install again."""
         report(tenant, set_enabled(tenant, enabled=True), enabled=True)

@@ -8,6 +8,7 @@ dashboard does; the commands run in this process (typer's runner, on a thread: e
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -24,6 +25,7 @@ from runtime.settings import Settings, get_settings
 from service.cli import app as cli_app
 from service.process import opsgraph_env
 from tests.api.saleor_app.conftest import PUBLIC_URL, installed, order_delivery
+from tests.fakes.saleor_payloads import sample_payload
 from tests.fakes.saleor_server import FakeSaleor, serve_fake_saleor
 
 SECRET_KEY = Fernet.generate_key().decode()
@@ -130,7 +132,7 @@ async def test_disable_refuses_the_shops_deliveries_and_enable_restores_them(
     enabled = await shops("enable", tenant)
     assert enabled.returncode == 0, enabled.stderr
     assert enabled.stdout.split()[:2] == [tenant, "enabled"]
-    assert "install it again" in enabled.stderr
+    assert "act in the shop again" in enabled.stderr
     assert (await deliver_order(client, shop)).status_code == 202
 
     assert await audit_actions(resources, tenant) == [
@@ -140,6 +142,27 @@ async def test_disable_refuses_the_shops_deliveries_and_enable_restores_them(
     assert (await verify_audit(resources.pool, tenant_id=tenant)).ok
     output = disabled.stdout + disabled.stderr + enabled.stdout + enabled.stderr
     assert shop.app_token not in output
+
+
+async def test_a_shop_that_uninstalled_is_not_enabled_but_installs_again(
+    client: httpx.AsyncClient, shop: FakeSaleor
+) -> None:
+    tenant = await installed(client, shop)
+    body = json.dumps(sample_payload("app_deleted", overrides={"app.id": shop.app_id})).encode()
+    uninstall = await client.post(
+        "/webhooks/saleor", content=body, headers=shop.sign_delivery(body, event="app_deleted")
+    )
+    assert uninstall.status_code == 200, uninstall.text
+
+    refused = await shops("enable", tenant)
+
+    assert refused.returncode == 1
+    assert f"the shop of tenant {tenant!r} uninstalled the app" in refused.stderr
+    assert "install the app again" in refused.stderr
+    assert f"{tenant}  disabled" in (await shops("list")).stdout
+    assert (await deliver_order(client, shop)).status_code == 401
+    await installed(client, shop)
+    assert f"{tenant}  enabled" in (await shops("list")).stdout
 
 
 async def test_an_unknown_tenant_is_a_clear_error() -> None:
