@@ -197,6 +197,7 @@ async def test_openapi_lists_every_status(client: httpx.AsyncClient) -> None:
     assert set(paths["/kb/documents/{document_id}"]["delete"]["responses"]) >= {"204", "404"}
 
 
+@pytest.mark.usefixtures("uploaded")
 async def test_an_index_built_by_another_embedder_is_a_conflict(
     client: httpx.AsyncClient,
     resources: Resources,
