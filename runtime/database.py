@@ -10,7 +10,7 @@ from typing import Any
 
 import psycopg
 from psycopg import AsyncConnection
-from psycopg.pq import ConnStatus
+from psycopg.pq import ConnStatus, TransactionStatus
 from psycopg.rows import DictRow, dict_row
 from psycopg_pool import AsyncConnectionPool
 
@@ -40,6 +40,11 @@ def dropped(conn: AsyncConnection[Any]) -> bool:
     """
     if conn.closed or conn.broken:
         return True
+    status = conn.pgconn.transaction_status
+    if status == TransactionStatus.UNKNOWN:
+        return True
+    if status != TransactionStatus.IDLE:
+        return False  # busy: what is on the socket is someone's answer, not a goodbye
     readable, _, _ = select.select([conn.pgconn.socket], [], [], 0)
     if not readable:
         return False

@@ -24,6 +24,10 @@ logger = logging.getLogger(__name__)
 
 HEALTHY_RUN_S = 60.0
 WORKER_STOP_S = 30.0
+JOBS_STOP_S = 20.0
+"""How long a stopping worker lets running jobs finish before procrastinate cancels them
+(below WORKER_STOP_S, and a container's usual 30 s grace): a cancelled job is re-run by
+recovery, while an unbounded wait could hang the shutdown behind one stuck job."""
 PRUNE_AFTER_S = 3600.0
 """Procrastinate's own pruning at worker start: workers silent this long are deleted whatever
 their liveness lock says. Dead workers are found and forgotten much sooner by the watch."""
@@ -69,6 +73,7 @@ async def run_worker(
         install_signal_handlers=install_signal_handlers,
         update_heartbeat_interval=settings.worker_heartbeat_s,
         stalled_worker_timeout=max(PRUNE_AFTER_S, settings.stalled_after_s),
+        shutdown_graceful_timeout=JOBS_STOP_S,
     )
     watch = asyncio.create_task(watch_for_dead_workers(resources, worker), name="worker-watch")
     try:
