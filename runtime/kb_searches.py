@@ -8,13 +8,13 @@ tallies the new rows at each scrape (`runtime.model_calls.KeysetTally`). Searche
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Iterator
 from typing import Any
 
-from prometheus_client.core import HistogramMetricFamily, Metric
+from prometheus_client.core import Metric
 
 from runtime.database import Pool
+from runtime.histogram import TallyHistogram
 from runtime.model_calls import KeysetTally, Outcome
 
 SEARCH_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
@@ -50,28 +50,14 @@ class KbSearchTally(KeysetTally):
 
     def __init__(self, *, settle_s: float = 2.0, batch: int = 5000) -> None:
         super().__init__(settle_s=settle_s, batch=batch)
-        self.buckets: dict[str, list[int]] = {}
-        self.seconds: dict[str, float] = {}
-        self.count: Counter[str] = Counter()
+        self.latency = TallyHistogram(SEARCH_BUCKETS)
 
     def add(self, row: dict[str, Any]) -> None:
-        outcome = str(row["outcome"])
-        seconds = float(row["seconds"])
-        buckets = self.buckets.setdefault(outcome, [0] * len(SEARCH_BUCKETS))
-        for index, bound in enumerate(SEARCH_BUCKETS):
-            if seconds <= bound:
-                buckets[index] += 1
-        self.seconds[outcome] = self.seconds.get(outcome, 0.0) + seconds
-        self.count[outcome] += 1
+        self.latency.observe(str(row["outcome"]), float(row["seconds"]))
 
     def families(self) -> Iterator[Metric]:
-        latency = HistogramMetricFamily(
+        yield self.latency.family(
             "opsgraph_kb_run_search_seconds",
             "Time a knowledge-base search made by a run (a tool call) took, by outcome.",
-            labels=["outcome"],
+            "outcome",
         )
-        for outcome, counts in sorted(self.buckets.items()):
-            pairs = [(repr(b), float(n)) for b, n in zip(SEARCH_BUCKETS, counts, strict=True)]
-            pairs.append(("+Inf", float(self.count[outcome])))
-            latency.add_metric([outcome], pairs, self.seconds[outcome])
-        yield latency

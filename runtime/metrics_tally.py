@@ -19,9 +19,10 @@ from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
-from prometheus_client.core import CounterMetricFamily, HistogramMetricFamily, Metric
+from prometheus_client.core import CounterMetricFamily, Metric
 
 from runtime.database import Pool
+from runtime.histogram import TallyHistogram
 
 RUN_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0)
 FULFILMENT_BUCKETS = (5.0, 30.0, 60.0, 300.0, 900.0, 3600.0, 14400.0, 86400.0, 259200.0)
@@ -60,17 +61,13 @@ class FinishedTally:
         self.specialists = frozenset(specialists)
         self.tools = frozenset(tools)
         self.fulfilment_tools = frozenset(fulfilment_tools)
-        self.fulfilment_buckets = [0] * len(FULFILMENT_BUCKETS)
-        self.fulfilment_sum = 0.0
-        self.fulfilment_count = 0
+        self.fulfilment = TallyHistogram(FULFILMENT_BUCKETS, shown=("",))
         self.settle_s = settle_s
         self.batch = batch
         self.after: tuple[datetime, uuid.UUID] = (EPOCH, uuid.UUID(int=0))
         self.specialist_runs: Counter[tuple[str, str]] = Counter()
         self.tool_calls: Counter[tuple[str, str]] = Counter()
-        self.run_buckets: dict[str, list[int]] = {}
-        self.run_sum: dict[str, float] = {}
-        self.run_count: Counter[str] = Counter()
+        self.runs = TallyHistogram(RUN_BUCKETS)
         self.lock = asyncio.Lock()
 
     async def advance(self, pool: Pool) -> int:
@@ -94,13 +91,7 @@ class FinishedTally:
 
     def count(self, row: dict[str, Any]) -> None:
         event_type = row["type"] if row["type"] in self.event_types else OTHER
-        seconds = float(row["seconds"] or 0)
-        buckets = self.run_buckets.setdefault(event_type, [0] * len(RUN_BUCKETS))
-        for index, bound in enumerate(RUN_BUCKETS):
-            if seconds <= bound:
-                buckets[index] += 1
-        self.run_sum[event_type] = self.run_sum.get(event_type, 0.0) + seconds
-        self.run_count[event_type] += 1
+        self.runs.observe(event_type, float(row["seconds"] or 0))
         timeline = row["timeline"] if isinstance(row["timeline"], list) else []
         shipped = False
         for outcome in timeline:
@@ -111,11 +102,7 @@ class FinishedTally:
 
     def count_fulfilment(self, seconds: float) -> None:
         """From the order's event (as the platform dated it) to its shipment."""
-        for index, bound in enumerate(FULFILMENT_BUCKETS):
-            if seconds <= bound:
-                self.fulfilment_buckets[index] += 1
-        self.fulfilment_sum += seconds
-        self.fulfilment_count += 1
+        self.fulfilment.observe("", seconds)
 
     def count_outcome(self, outcome: dict[str, Any]) -> bool:
         """Count one specialist's run; whether it shipped an order."""
@@ -137,16 +124,11 @@ class FinishedTally:
         )
 
     def families(self) -> Iterator[Metric]:
-        histogram = HistogramMetricFamily(
+        yield self.runs.family(
             "opsgraph_event_run_seconds",
             "Time from an event's start to its finish, by event type.",
-            labels=["type"],
+            "type",
         )
-        for event_type, counts in sorted(self.run_buckets.items()):
-            pairs = [(repr(bound), float(n)) for bound, n in zip(RUN_BUCKETS, counts, strict=True)]
-            pairs.append(("+Inf", float(self.run_count[event_type])))
-            histogram.add_metric([event_type], pairs, self.run_sum[event_type])
-        yield histogram
         specialists = CounterMetricFamily(
             "opsgraph_specialist_runs",
             "Specialist runs in finished events, by outcome (failure: a tool call failed).",
@@ -163,14 +145,8 @@ class FinishedTally:
         for (tool, outcome), n in sorted(self.tool_calls.items()):
             tools.add_metric([tool, outcome], float(n))
         yield tools
-        fulfilment = HistogramMetricFamily(
+        yield self.fulfilment.family(
             "opsgraph_order_fulfilment_seconds",
             "From an order event's time to the run that shipped it (approval waits included).",
+            None,
         )
-        pairs = [
-            (repr(bound), float(n))
-            for bound, n in zip(FULFILMENT_BUCKETS, self.fulfilment_buckets, strict=True)
-        ]
-        pairs.append(("+Inf", float(self.fulfilment_count)))
-        fulfilment.add_metric([], pairs, self.fulfilment_sum)
-        yield fulfilment

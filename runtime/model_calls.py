@@ -19,9 +19,10 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any, Literal
 
-from prometheus_client.core import CounterMetricFamily, HistogramMetricFamily, Metric
+from prometheus_client.core import CounterMetricFamily, Metric
 
 from runtime.database import Pool
+from runtime.histogram import TallyHistogram
 
 Outcome = Literal["success", "error"]
 
@@ -116,12 +117,10 @@ class ModelCallTally(KeysetTally):
         self.max_models = max_models
         self.calls: Counter[tuple[str, str]] = Counter()
         self.tokens: Counter[tuple[str, str]] = Counter()
-        self.buckets: dict[str, list[int]] = {}
-        self.seconds: dict[str, float] = {}
-        self.count: Counter[str] = Counter()
+        self.latency = TallyHistogram(MODEL_BUCKETS)
 
     def label(self, model: str) -> str:
-        if model in self.count or len(self.count) < self.max_models:
+        if model in self.latency or len(self.latency) < self.max_models:
             return model
         return OTHER
 
@@ -130,13 +129,7 @@ class ModelCallTally(KeysetTally):
         self.calls[(model, str(row["outcome"]))] += 1
         self.tokens[(model, "prompt")] += int(row["prompt_tokens"])
         self.tokens[(model, "completion")] += int(row["completion_tokens"])
-        seconds = float(row["seconds"])
-        buckets = self.buckets.setdefault(model, [0] * len(MODEL_BUCKETS))
-        for index, bound in enumerate(MODEL_BUCKETS):
-            if seconds <= bound:
-                buckets[index] += 1
-        self.seconds[model] = self.seconds.get(model, 0.0) + seconds
-        self.count[model] += 1
+        self.latency.observe(model, float(row["seconds"]))
 
     def families(self) -> Iterator[Metric]:
         calls = CounterMetricFamily(
@@ -155,13 +148,8 @@ class ModelCallTally(KeysetTally):
         for (model, kind), n in sorted(self.tokens.items()):
             tokens.add_metric([model, kind], float(n))
         yield tokens
-        latency = HistogramMetricFamily(
+        yield self.latency.family(
             "opsgraph_model_call_seconds",
             "Time a chat-model call took (the client's own retries inside), by model.",
-            labels=["model"],
+            "model",
         )
-        for model, counts in sorted(self.buckets.items()):
-            pairs = [(repr(b), float(n)) for b, n in zip(MODEL_BUCKETS, counts, strict=True)]
-            pairs.append(("+Inf", float(self.count[model])))
-            latency.add_metric([model], pairs, self.seconds[model])
-        yield latency
