@@ -31,6 +31,7 @@ from hitl.interrupts import (
     describe_attention,
 )
 from hitl.policy import Policy, Requirement, parse_duration
+from runtime.checkpoint import thread_is_new
 
 logger = logging.getLogger(__name__)
 
@@ -108,8 +109,10 @@ async def gate(
     declared `attention` always asks a person first (an attention item, not an approval).
     """
     approval_id = approval_id_for(thread_id, call_id, round_)
-    async with context.pool.connection() as conn:
-        raised = await get_approval(conn, tenant_id=tenant_id, approval_id=approval_id)
+    raised = None
+    if not thread_is_new(thread_id):  # a new thread has raised nothing yet
+        async with context.pool.connection() as conn:
+            raised = await get_approval(conn, tenant_id=tenant_id, approval_id=approval_id)
     if raised is not None:
         response: HumanResponse = interrupt(raised.payload)
         return await follow(

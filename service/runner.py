@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, nullcontext
 from dataclasses import replace
 from typing import Any, Literal
 
@@ -29,6 +29,7 @@ from graph.tracing import NodeSpans
 from hitl.approvals import attach_interrupt, mark_applied, ready_to_resume
 from hitl.policy import load_policy
 from hitl.resume import queue_event_resume
+from runtime.checkpoint import new_thread
 from runtime.events import (
     EventStatus,
     StoredEvent,
@@ -348,7 +349,7 @@ class EventRunner:
     async def _invoke(self, event: StoredEvent, config: RunnableConfig) -> dict[str, Any]:
         """Start the thread, resume it after a crash, or read it when it already finished."""
         if event.attempts == 1:  # a first run: there is no earlier state to look at
-            return await self._start(event, config)
+            return await self._start(event, config, first_run=event.run == 1)
         snapshot = await self.graph.aget_state(config)
         if snapshot.next:
             result = await self.graph.ainvoke(
@@ -360,14 +361,22 @@ class EventRunner:
             return await self._start(event, config)
         return dict(result)
 
-    async def _start(self, event: StoredEvent, config: RunnableConfig) -> dict[str, Any]:
+    async def _start(
+        self, event: StoredEvent, config: RunnableConfig, *, first_run: bool = False
+    ) -> dict[str, Any]:
+        """Run the thread from its input. On the first run of a fresh thread whose state is
+        written only when the run stops (`exit` durability), nothing it could read back
+        exists yet, so its reads are skipped (`new_thread`)."""
         await self._mirror_into_store(event, config)
-        result = await self.graph.ainvoke(
-            {"event": event_data(event)},
-            config,
-            context=self.context_for(event),
-            durability=self.durability,
-        )
+        thread_id = str(config["configurable"]["thread_id"])
+        fresh = first_run and self.durability == "exit"
+        with new_thread(thread_id) if fresh else nullcontext():
+            result = await self.graph.ainvoke(
+                {"event": event_data(event)},
+                config,
+                context=self.context_for(event),
+                durability=self.durability,
+            )
         return dict(result)
 
     async def _mirror_into_store(self, event: StoredEvent, config: RunnableConfig) -> None:
