@@ -1,18 +1,26 @@
-"""The specialist agent loop: plan -> act (tools) -> plan ... until a plan without calls."""
+"""The specialist agent loop: plan, then act (the tools, then the next plan) until a plan
+without calls."""
 
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from typing import Any, Literal
 
-from langchain_core.messages import AIMessage, HumanMessage, SystemMessage, ToolMessage
+from langchain_core.messages import (
+    AIMessage,
+    AnyMessage,
+    HumanMessage,
+    SystemMessage,
+    ToolMessage,
+)
 from langchain_core.runnables import RunnableConfig
 from langchain_core.runnables.config import get_config_list
 from langgraph.errors import GraphBubbleUp
 from langgraph.graph import END, START, StateGraph
 from langgraph.prebuilt import ToolNode, ToolRuntime
 from langgraph.prebuilt.tool_node import ToolInvocationError
-from langgraph.runtime import Runtime
+from langgraph.runtime import Runtime, get_runtime
 from langgraph.types import Command
 from opentelemetry import trace
 from psycopg import Error as DatabaseError
@@ -51,11 +59,16 @@ def build_specialist_graph(
 ) -> StateGraph[SpecialistState, OpsContext, SpecialistInput, SpecialistOutput]:
     """One specialist's loop; returns the uncompiled graph so the caller picks the checkpointer."""
 
-    async def plan_next(state: SpecialistState) -> Command[Literal["act", "refuse", "__end__"]]:
-        """Plan the next turn and go where it leads. The node routes itself (a `Command`)
-        rather than through a conditional edge, which would copy the state to read it, and
-        reports the outcome itself when the plan has no more calls (a step fewer)."""
-        messages = list(state.get("messages") or [])
+    tools = SequentialToolNode(list(specialist.tools), handle_tool_errors=tool_error_message)
+
+    async def plan_next(
+        state: SpecialistState, results: Sequence[AnyMessage] = ()
+    ) -> Command[Literal["act", "refuse", "__end__"]]:
+        """Plan the next turn, after `results` (the turn just taken), and go where it leads.
+        The node routes itself (a `Command`) rather than through a conditional edge, which
+        would copy the state to read it, and reports the outcome itself when the plan has no
+        more calls (a step fewer)."""
+        messages = [*(state.get("messages") or []), *results]
         opening: list[Any] = []
         if not messages:
             opening = [SystemMessage(specialist.prompt), HumanMessage(event_brief(state["event"]))]
@@ -65,32 +78,43 @@ def build_specialist_graph(
         else:
             reply = await planner.plan(specialist, state["event"], [*opening, *messages])
         goto = after_plan(reply)
+        update: dict[str, Any] = {"messages": [*opening, *results, reply]}
         if goto == END:
-            outcome = outcome_of(specialist, [*messages, *opening, reply])
-            return Command(update={"messages": [*opening, reply], "outcomes": [outcome]}, goto=END)
-        return Command(update={"messages": [*opening, reply]}, goto=goto)
+            update["outcomes"] = [outcome_of(specialist, [*messages, *opening, reply])]
+        return Command(update=update, goto=goto)
 
     def after_plan(reply: Any) -> Literal["act", "refuse", "__end__"]:
         if isinstance(reply, AIMessage) and reply.invalid_tool_calls:
             return "refuse"
         return "act" if isinstance(reply, AIMessage) and reply.tool_calls else "__end__"
 
-    async def refuse_invalid_calls(state: SpecialistState) -> dict[str, Any]:
+    async def act(
+        state: SpecialistState, config: RunnableConfig
+    ) -> Command[Literal["act", "refuse", "__end__"]]:
+        """Run the planned calls, then plan the next turn in the same step. The calls were
+        planned (and, with a model, checkpointed) in the step before, so a crash or a pause
+        re-runs them with the same ids (the ledger answers for those that acted) and plans
+        again: a step per turn fewer, no recovery lost."""
+        done = await tools._afunc(state, config, get_runtime(OpsContext))
+        if not isinstance(done, dict):
+            raise TypeError(f"{specialist.name}'s tools answered a Command; plain results only")
+        return await plan_next(state, done["messages"])
+
+    async def refuse(state: SpecialistState) -> Command[Literal["act", "refuse", "__end__"]]:
         """Tool calls whose arguments did not parse go back to the model as errors."""
         last = state["messages"][-1]
         if not isinstance(last, AIMessage):
-            return {}
-        return {
-            "messages": [
-                ToolMessage(
-                    content=INVALID_ARGUMENTS.format(reason=bad.get("error") or "unparsable"),
-                    tool_call_id=bad.get("id") or "",
-                    name=bad.get("name") or "",
-                    status="error",
-                )
-                for bad in last.invalid_tool_calls
-            ]
-        }
+            return await plan_next(state)
+        refused = [
+            ToolMessage(
+                content=INVALID_ARGUMENTS.format(reason=bad.get("error") or "unparsable"),
+                tool_call_id=bad.get("id") or "",
+                name=bad.get("name") or "",
+                status="error",
+            )
+            for bad in last.invalid_tool_calls
+        ]
+        return await plan_next(state, refused)
 
     graph = StateGraph(
         SpecialistState,
@@ -99,13 +123,9 @@ def build_specialist_graph(
         output_schema=SpecialistOutput,
     )
     graph.add_node("plan", plan_next)
-    graph.add_node(
-        "act", SequentialToolNode(list(specialist.tools), handle_tool_errors=tool_error_message)
-    )
-    graph.add_node("refuse", refuse_invalid_calls)
+    graph.add_node("act", act)
+    graph.add_node("refuse", refuse)
     graph.add_edge(START, "plan")
-    graph.add_edge("act", "plan")
-    graph.add_edge("refuse", "plan")
     return graph
 
 
