@@ -2,7 +2,7 @@
 
 A chat answer or a content draft searches the knowledge base inside a worker, which has no
 endpoint; the search is timed there and stored in `kb_searches`, and the serving process
-tallies the new rows at each scrape (`runtime.model_calls.KeysetTally`). Searches over HTTP
+tallies the new rows at each scrape (`runtime.keyset_tally.KeysetTally`). Searches over HTTP
 (`/kb/search`) are timed by the API process itself (`opsgraph_kb_search_seconds`).
 """
 
@@ -15,7 +15,8 @@ from prometheus_client.core import Metric
 
 from runtime.database import Pool
 from runtime.histogram import TallyHistogram
-from runtime.model_calls import KeysetTally, Outcome
+from runtime.keyset_tally import KeysetTally
+from runtime.model_calls import Outcome
 
 SEARCH_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 """As the HTTP search histogram's, so the two read side by side."""

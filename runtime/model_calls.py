@@ -3,9 +3,8 @@
 Model calls happen inside workers (event runs, chat runs), which have no endpoint of their
 own, so each call is recorded in `model_calls` (a single-statement insert, ~1 ms beside a
 call that takes hundreds) and the serving process tallies the rows written since its last
-scrape, as `runtime.metrics_tally` does for finished events: a keyset cursor over
-`(recorded_at, call_id)`, each row read once it is `settle_s` old so a row committed late
-cannot fall behind the cursor.
+scrape, as `runtime.metrics_tally` does for finished events (`runtime.keyset_tally`, over
+`(recorded_at, call_id)`).
 
 The `model` label is the configured model name (operator-controlled, so bounded); past
 `max_models` distinct names the rest count as `other`.
@@ -13,16 +12,15 @@ The `model` label is the configured model name (operator-controlled, so bounded)
 
 from __future__ import annotations
 
-import asyncio
 from collections import Counter
 from collections.abc import Iterator
-from datetime import datetime
 from typing import Any, Literal
 
 from prometheus_client.core import CounterMetricFamily, Metric
 
 from runtime.database import Pool
 from runtime.histogram import TallyHistogram
+from runtime.keyset_tally import KeysetTally
 
 Outcome = Literal["success", "error"]
 
@@ -42,8 +40,6 @@ SELECT call_id AS row_id, recorded_at, model, outcome, prompt_tokens, completion
  ORDER BY recorded_at, call_id
  LIMIT %(batch)s
 """
-
-EPOCH = datetime.fromisoformat("1970-01-01T00:00:00+00:00")
 
 
 async def record_model_call(
@@ -69,42 +65,6 @@ async def record_model_call(
                 "seconds": max(seconds, 0.0),
             },
         )
-
-
-class KeysetTally:
-    """Reads the rows `sql` returns after the last one read, a batch per scrape, and hands
-    each to `add`. `sql` takes `settle_s`, `after_at`, `after_id`, `batch` and selects
-    `recorded_at` and `row_id`, ordered by both."""
-
-    sql = ""
-
-    def __init__(self, *, settle_s: float = 2.0, batch: int = 5000) -> None:
-        self.settle_s = settle_s
-        self.batch = batch
-        self.after: tuple[datetime, int] = (EPOCH, 0)
-        self.lock = asyncio.Lock()
-
-    async def advance(self, pool: Pool) -> int:
-        """Count the next batch of recorded rows; how many were read."""
-        async with self.lock, pool.connection() as conn:
-            cursor = await conn.execute(
-                self.sql,
-                {
-                    "settle_s": self.settle_s,
-                    "after_at": self.after[0],
-                    "after_id": self.after[1],
-                    "batch": self.batch,
-                },
-            )
-            rows = await cursor.fetchall()
-            for row in rows:
-                self.add(row)
-            if rows:
-                self.after = (rows[-1]["recorded_at"], rows[-1]["row_id"])
-            return len(rows)
-
-    def add(self, row: dict[str, Any]) -> None:
-        raise NotImplementedError
 
 
 class ModelCallTally(KeysetTally):
