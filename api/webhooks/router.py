@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from collections.abc import Sequence
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Request, status
@@ -26,8 +27,9 @@ from api.webhooks.normalize import (
 )
 from api.webhooks.saleor import SaleorShops, verify_saleor
 from api.webhooks.shopify import verify_shopify
-from api.webhooks.standard import verify_standard
+from api.webhooks.standard import verify_standard_any
 from api.webhooks.stripe import verify_stripe
+from runtime.resources import Resources
 
 logger = logging.getLogger(__name__)
 
@@ -116,19 +118,8 @@ async def receive_shopify(
     """Shopify: base64 HMAC-SHA256 under any configured secret."""
     if not config.shopify_secrets:
         raise NOT_ENABLED
-    raw = await read_body(request, config.max_body_bytes)
-    try:
-        verify_shopify(raw, request.headers, secrets=config.shopify_secrets)
-        topic = require_header(request.headers, "X-Shopify-Topic")
-    except (SignatureError, SourceNotEnabled) as exc:
-        raise refused("shopify", exc) from None
-    return await ingest(
-        resources,
-        config,
-        source="shopify",
-        raw=raw,
-        headers=request.headers,
-        normalize=lambda body: normalize_shopify(topic, raw, body),
+    return await accept_shopify(
+        request, resources, config, secrets=config.shopify_secrets, label="shopify"
     )
 
 
@@ -139,23 +130,8 @@ async def receive_stripe(
     """Stripe: `t=...,v1=...` within the tolerance, under any configured secret."""
     if not config.stripe_secrets:
         raise NOT_ENABLED
-    raw = await read_body(request, config.max_body_bytes)
-    try:
-        verify_stripe(
-            raw,
-            request.headers,
-            secrets=config.stripe_secrets,
-            tolerance_s=config.stripe_tolerance_s,
-        )
-    except (SignatureError, SourceNotEnabled) as exc:
-        raise refused("stripe", exc) from None
-    return await ingest(
-        resources,
-        config,
-        source="stripe",
-        raw=raw,
-        headers=request.headers,
-        normalize=normalize_stripe,
+    return await accept_stripe(
+        request, resources, config, secrets=config.stripe_secrets, label="stripe"
     )
 
 
@@ -167,13 +143,78 @@ async def receive_standard(
     secret = config.standard_secrets.get(source)
     if secret is None:
         raise NOT_ENABLED
+    return await accept_standard(
+        request, resources, config, source=source, secrets=(secret,), label=source
+    )
+
+
+async def accept_shopify(
+    request: Request,
+    resources: Resources,
+    config: WebhookConfig,
+    *,
+    secrets: Sequence[str],
+    label: str,
+) -> JSONResponse:
+    """Read, verify under `secrets` (the deployment's or a tenant's), store in
+    `config.tenant_id`; `label` names the sender in the log."""
     raw = await read_body(request, config.max_body_bytes)
     try:
-        verify_standard(raw, request.headers, secret=secret)
+        verify_shopify(raw, request.headers, secrets=secrets)
+        topic = require_header(request.headers, "X-Shopify-Topic")
+    except (SignatureError, SourceNotEnabled) as exc:
+        raise refused(label, exc) from None
+    return await ingest(
+        resources,
+        config,
+        source="shopify",
+        raw=raw,
+        headers=request.headers,
+        normalize=lambda body: normalize_shopify(topic, raw, body),
+    )
+
+
+async def accept_stripe(
+    request: Request,
+    resources: Resources,
+    config: WebhookConfig,
+    *,
+    secrets: Sequence[str],
+    label: str,
+) -> JSONResponse:
+    """As `accept_shopify`, for Stripe."""
+    raw = await read_body(request, config.max_body_bytes)
+    try:
+        verify_stripe(raw, request.headers, secrets=secrets, tolerance_s=config.stripe_tolerance_s)
+    except (SignatureError, SourceNotEnabled) as exc:
+        raise refused(label, exc) from None
+    return await ingest(
+        resources,
+        config,
+        source="stripe",
+        raw=raw,
+        headers=request.headers,
+        normalize=normalize_stripe,
+    )
+
+
+async def accept_standard(
+    request: Request,
+    resources: Resources,
+    config: WebhookConfig,
+    *,
+    source: str,
+    secrets: Sequence[str],
+    label: str,
+) -> JSONResponse:
+    """As `accept_shopify`, for a Standard Webhooks sender; any of `secrets` may sign."""
+    raw = await read_body(request, config.max_body_bytes)
+    try:
+        verify_standard_any(raw, request.headers, secrets=secrets)
         webhook_id = require_header(request.headers, "webhook-id")
         timestamp = require_header(request.headers, "webhook-timestamp")
     except (SignatureError, SourceNotEnabled) as exc:
-        raise refused(source, exc) from None
+        raise refused(label, exc) from None
     return await ingest(
         resources,
         config,

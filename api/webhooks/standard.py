@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 import binascii
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from standardwebhooks import Webhook
 from standardwebhooks.webhooks import WebhookVerificationError
@@ -35,6 +35,19 @@ def verify_standard(body: bytes, headers: Mapping[str, str], *, secret: str) -> 
     except ValueError:
         # The package unpacks each "v1,<base64>" entry without checking its shape.
         raise SignatureError("malformed webhook-signature header") from None
+
+
+def verify_standard_any(body: bytes, headers: Mapping[str, str], *, secrets: Sequence[str]) -> None:
+    """Accept a signature under any of the source's secrets (a rotation keeps two)."""
+    failure = SignatureError("no secret")
+    for secret in secrets:
+        try:
+            verify_standard(body, headers, secret=secret)
+        except SignatureError as exc:
+            failure = exc
+        else:
+            return
+    raise failure
 
 
 def parse_standard_secrets(value: str) -> dict[str, str]:

@@ -11,22 +11,21 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Sequence
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Path, Request, status
 from fastapi.responses import JSONResponse
 
 from api.deps import ResourcesDep
-from api.webhooks.body import read_body
 from api.webhooks.config import WebhookConfig
-from api.webhooks.errors import SignatureError, SourceNotEnabled, require_header
-from api.webhooks.intake import ingest
-from api.webhooks.normalize import normalize_shopify, normalize_standard, normalize_stripe
-from api.webhooks.router import NOT_ENABLED, RESPONSES, ConfigDep, refused
-from api.webhooks.shopify import verify_shopify
-from api.webhooks.standard import verify_standard
-from api.webhooks.stripe import verify_stripe
+from api.webhooks.router import (
+    NOT_ENABLED,
+    RESPONSES,
+    ConfigDep,
+    accept_shopify,
+    accept_standard,
+    accept_stripe,
+)
 from runtime.secretbox import SecretBoxError
 from runtime.webhook_sources import TENANT_ID_PATTERN, SourceKind
 
@@ -88,19 +87,12 @@ async def receive_tenant_shopify(
 ) -> JSONResponse:
     """Shopify, for one tenant: base64 HMAC-SHA256 under any of the tenant's secrets."""
     secrets = await tenant_secrets(resources, config, tenant_id=tenant, kind=SourceKind.SHOPIFY)
-    raw = await read_body(request, config.max_body_bytes)
-    try:
-        verify_shopify(raw, request.headers, secrets=secrets)
-        topic = require_header(request.headers, "X-Shopify-Topic")
-    except (SignatureError, SourceNotEnabled) as exc:
-        raise refused(f"shopify/t/{tenant}", exc) from None
-    return await ingest(
+    return await accept_shopify(
+        request,
         resources,
         for_tenant(config, tenant),
-        source="shopify",
-        raw=raw,
-        headers=request.headers,
-        normalize=lambda body: normalize_shopify(topic, raw, body),
+        secrets=secrets,
+        label=f"shopify/t/{tenant}",
     )
 
 
@@ -110,18 +102,12 @@ async def receive_tenant_stripe(
 ) -> JSONResponse:
     """Stripe, for one tenant: `t=...,v1=...` within the tolerance, any of its secrets."""
     secrets = await tenant_secrets(resources, config, tenant_id=tenant, kind=SourceKind.STRIPE)
-    raw = await read_body(request, config.max_body_bytes)
-    try:
-        verify_stripe(raw, request.headers, secrets=secrets, tolerance_s=config.stripe_tolerance_s)
-    except (SignatureError, SourceNotEnabled) as exc:
-        raise refused(f"stripe/t/{tenant}", exc) from None
-    return await ingest(
+    return await accept_stripe(
+        request,
         resources,
         for_tenant(config, tenant),
-        source="stripe",
-        raw=raw,
-        headers=request.headers,
-        normalize=normalize_stripe,
+        secrets=secrets,
+        label=f"stripe/t/{tenant}",
     )
 
 
@@ -137,31 +123,11 @@ async def receive_tenant_standard(
     secrets = await tenant_secrets(
         resources, config, tenant_id=tenant, kind=SourceKind.STANDARD, name=source
     )
-    raw = await read_body(request, config.max_body_bytes)
-    try:
-        verify_standard_any(raw, request, secrets)
-        webhook_id = require_header(request.headers, "webhook-id")
-        timestamp = require_header(request.headers, "webhook-timestamp")
-    except (SignatureError, SourceNotEnabled) as exc:
-        raise refused(f"{source}/t/{tenant}", exc) from None
-    return await ingest(
+    return await accept_standard(
+        request,
         resources,
         for_tenant(config, tenant),
         source=source,
-        raw=raw,
-        headers=request.headers,
-        normalize=lambda body: normalize_standard(source, webhook_id, timestamp, body),
+        secrets=secrets,
+        label=f"{source}/t/{tenant}",
     )
-
-
-def verify_standard_any(raw: bytes, request: Request, secrets: Sequence[str]) -> None:
-    """Accept a signature under any of the source's secrets (a rotation keeps two)."""
-    failure = SignatureError("no secret")
-    for secret in secrets:
-        try:
-            verify_standard(raw, request.headers, secret=secret)
-        except SignatureError as exc:
-            failure = exc
-        else:
-            return
-    raise failure
