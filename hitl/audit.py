@@ -25,6 +25,10 @@ from runtime.database import Pool
 
 GENESIS_HASH = "0" * 64
 """The `prev_hash` of each tenant's first entry."""
+CLI_ACTOR = "cli (local operator)"
+"""Who acts through `opsgraph` commands run on the server itself (no API key involved)."""
+SALEOR_ACTOR = "saleor (signed install or uninstall)"
+"""Who acts when a Saleor shop installs or uninstalls the app (its token or signature)."""
 
 VERIFY_PAGE = 1000
 

@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from hitl.audit import append_audit
+from hitl.audit import CLI_ACTOR, append_audit
 from runtime.apikeys import KeyRecord, Role, UnknownTenantError, create_key, list_keys, revoke_key
 from runtime.resources import Resources, open_resources
 from runtime.settings import Settings
@@ -18,7 +18,6 @@ from runtime.settings import Settings
 keys_app = typer.Typer(help="API keys.", no_args_is_help=True)
 
 TenantOption = Annotated[str, typer.Option(help="The tenant the keys belong to.")]
-CLI_ACTOR = "cli (local operator)"
 
 
 def describe(key: KeyRecord) -> str:

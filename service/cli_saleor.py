@@ -16,7 +16,7 @@ import typer
 from psycopg import AsyncConnection
 from psycopg.rows import DictRow
 
-from hitl.audit import append_audit
+from hitl.audit import CLI_ACTOR, append_audit
 from runtime.resources import open_resources
 from runtime.saleor_links import SaleorShop, list_saleor_shops, set_saleor_shop_enabled
 from runtime.settings import Settings
@@ -28,7 +28,6 @@ shops_app = typer.Typer(
 saleor_app.add_typer(shops_app, name="shops")
 
 TenantArgument = Annotated[str, typer.Argument(help="The shop's tenant id (see `list`).")]
-CLI_ACTOR = "cli (local operator)"
 DISABLED_MEANS = (
     "its deliveries are answered 401 and its tools use opsgraph's own store for the tenant, "
     "so nothing is read or changed in Saleor (a run in progress switches at its next tool "

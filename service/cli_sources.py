@@ -20,7 +20,7 @@ import typer
 from api.webhooks.config import RESERVED_SOURCES, WebhookConfig
 from api.webhooks.standard import parse_standard_secrets
 from api.webhooks.tenant_sources import tenant_webhook_path
-from hitl.audit import append_audit
+from hitl.audit import CLI_ACTOR, append_audit
 from runtime.apikeys import UnknownTenantError
 from runtime.resources import Resources, open_resources
 from runtime.secretbox import SecretBox, SecretBoxError
@@ -42,7 +42,6 @@ sources_app = typer.Typer(
 )
 
 TenantOption = Annotated[str, typer.Option(help="The tenant the secrets belong to.")]
-CLI_ACTOR = "cli (local operator)"
 STANDARD_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
 
 

@@ -18,6 +18,7 @@ import httpx
 from api.saleor_app.config import SaleorAppConfig
 from api.webhooks.errors import KeysUnavailable
 from api.webhooks.saleor import rsa_keys
+from hitl.audit import SALEOR_ACTOR, append_audit
 from runtime.saleor_links import (
     Conn,
     SaleorLink,
@@ -127,14 +128,24 @@ async def register_shop(
         app_id = await fetch_app_id(client, api_url, token)
         await fetch_jwks(client, jwks_url)
     try:
-        return await save_saleor_link(
-            conn,
-            tenant_id=tenant_id_for(api_url),
-            api_url=api_url,
-            jwks_url=jwks_url,
-            app_id=app_id,
-            app_token=token,
-            box=config.box,
-        )
+        async with conn.transaction():
+            link = await save_saleor_link(
+                conn,
+                tenant_id=tenant_id_for(api_url),
+                api_url=api_url,
+                jwks_url=jwks_url,
+                app_id=app_id,
+                app_token=token,
+                box=config.box,
+            )
+            await append_audit(
+                conn,
+                tenant_id=link.tenant_id,
+                actor=SALEOR_ACTOR,
+                action="saleor_link.installed",
+                subject=f"saleor_link:{link.tenant_id}",
+                details={"api_url": link.api_url, "app_id": link.app_id},
+            )
     except SaleorLinkConflict as exc:
         raise RegisterRefused(409, "TENANT_CONFLICT", str(exc)) from None
+    return link

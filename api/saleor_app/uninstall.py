@@ -9,6 +9,7 @@ from typing import Any
 from api.webhooks.claims import require_fresh, saleor_issued_at
 from api.webhooks.errors import MalformedPayload
 from api.webhooks.saleor import SaleorShops
+from hitl.audit import SALEOR_ACTOR, append_audit
 from runtime.database import Pool
 from runtime.saleor_links import SaleorLink, disable_saleor_link
 
@@ -49,8 +50,17 @@ async def uninstall(
     """Disable the shop's link if this verified delivery says our app was deleted."""
     if not names_this_app(raw, link, max_age_s=max_age_s):
         return False
-    async with pool.connection() as conn:
+    async with pool.connection() as conn, conn.transaction():
         disabled = await disable_saleor_link(conn, link.tenant_id, app_id=link.app_id)
+        if disabled:
+            await append_audit(
+                conn,
+                tenant_id=link.tenant_id,
+                actor=SALEOR_ACTOR,
+                action="saleor_link.uninstalled",
+                subject=f"saleor_link:{link.tenant_id}",
+                details={"api_url": link.api_url, "app_id": link.app_id},
+            )
     shops.forget(link.tenant_id)
     if disabled:
         logger.info(

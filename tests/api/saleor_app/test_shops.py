@@ -10,14 +10,16 @@ import httpx
 import pytest
 from cryptography.fernet import Fernet
 
+from hitl.audit import SALEOR_ACTOR, verify_audit
 from runtime.apikeys import Role
 from runtime.resources import Resources
 from runtime.saleor_links import saleor_link, tenant_id_for
 from runtime.secretbox import SecretBox
 from runtime.settings import Settings
-from tests.api.saleor_app.conftest import PUBLIC_URL, installed, order_delivery
+from tests.api.saleor_app.conftest import PUBLIC_URL
 from tests.fakes.saleor_payloads import sample_payload
 from tests.fakes.saleor_server import FakeSaleor, serve_fake_saleor
+from tests.saleor_support import installed, order_delivery
 from tests.support import make_key
 
 SECRET_KEY = Fernet.generate_key().decode()
@@ -155,3 +157,32 @@ async def test_app_deleted_disables_the_link_until_installed_again(
     assert await installed(client, shop_c) == tenant_id_for(shop_c.api_url)
     again = await client.post("/webhooks/saleor", content=order, headers=order_headers)
     assert again.status_code == 202
+
+
+async def test_install_and_uninstall_are_in_the_shops_audit_chain(
+    client: httpx.AsyncClient, resources: Resources, shop_b: FakeSaleor
+) -> None:
+    """Linking a shop gives it a tenant and a way in; both ends of that are recorded, in
+    the shop tenant's own chain, which still verifies."""
+    tenant = await installed(client, shop_b)
+    body, headers = app_deleted(shop_b, shop_b.app_id)
+    answer = await client.post("/webhooks/saleor", content=body, headers=headers)
+    assert answer.status_code == 200, answer.text
+    async with resources.pool.connection() as conn:
+        cursor = await conn.execute(
+            "SELECT actor, action, subject, details FROM audit_log"
+            " WHERE tenant_id = %s AND action LIKE 'saleor_link.%%' ORDER BY seq",
+            (tenant,),
+        )
+        entries = await cursor.fetchall()
+    assert [entry["action"] for entry in entries][-2:] == [
+        "saleor_link.installed",
+        "saleor_link.uninstalled",
+    ]
+    for entry in entries[-2:]:
+        assert entry["actor"] == SALEOR_ACTOR
+        assert entry["subject"] == f"saleor_link:{tenant}"
+        assert entry["details"] == {"api_url": shop_b.api_url, "app_id": shop_b.app_id}
+        assert shop_b.app_token not in json.dumps(entry["details"])
+    report = await verify_audit(resources.pool, tenant_id=tenant)
+    assert report.ok, report
