@@ -269,14 +269,11 @@ class EventRunner:
                 error=f"{type(exc).__name__}: {exc}",
             )
             if final_attempt:
-                await self.notify(
-                    "event.finished",
-                    {
-                        "event_id": str(event_id),
-                        "status": EventStatus.FAILED.value,
-                        "summary": f"failed after its last attempt ({type(exc).__name__}); "
-                        "replay it once the cause is fixed",
-                    },
+                await self._notify_finished(
+                    event_id,
+                    EventStatus.FAILED,
+                    f"failed after its last attempt ({type(exc).__name__}); "
+                    "replay it once the cause is fixed",
                 )
             raise
 
@@ -336,15 +333,17 @@ class EventRunner:
         )
         logger.info("event %s %s: %s", event.event_id, status.value, values.get("summary", ""))
         if status is not EventStatus.AWAITING_APPROVAL:
-            await self.notify(
-                "event.finished",
-                {
-                    "event_id": str(event.event_id),
-                    "status": status.value,
-                    "summary": values.get("summary"),
-                },
-            )
+            await self._notify_finished(event.event_id, status, values.get("summary"))
         return status
+
+    async def _notify_finished(
+        self, event_id: uuid.UUID, status: EventStatus, summary: str | None
+    ) -> None:
+        """Tell whoever subscribed that the event ended, and how."""
+        await self.notify(
+            "event.finished",
+            {"event_id": str(event_id), "status": status.value, "summary": summary},
+        )
 
     async def _invoke(self, event: StoredEvent, config: RunnableConfig) -> dict[str, Any]:
         """Start the thread, resume it after a crash, or read it when it already finished."""
