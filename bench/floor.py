@@ -2,7 +2,7 @@
 
 master -> domain subgraph -> specialist subgraph, one node each that only returns a small
 dict, dispatched with `Send` to the same domains and specialists the registry routes each
-event type to, compiled with the same `AsyncPostgresSaver` on the same database. What a
+event type to, compiled with the worker's saver (`PooledPostgresSaver`) on the same database. What a
 real event costs beyond this is the work itself: tools, store round trips, bookkeeping.
 """
 
@@ -15,12 +15,12 @@ from collections.abc import Mapping, Sequence
 from typing import Annotated, Any, TypedDict
 
 from langchain_core.runnables import RunnableConfig
-from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
 from langgraph.graph import END, START, StateGraph
 from langgraph.graph.state import CompiledStateGraph
 from langgraph.types import Send
 
 from graph.routing import DOMAINS, EVENT_ROUTES, Route, domains_for, specialists_for
+from runtime.checkpoint import PooledPostgresSaver
 from runtime.database import open_pool
 from service.runner import durability_for
 
@@ -138,13 +138,14 @@ def build_floor_graph(
 
 async def run_floor(
     database_uri: str, events: Sequence[FloorEvent], *, concurrency: int
-) -> tuple[list[float], float]:
+) -> tuple[list[float], float, float]:
     """Run every event through the floor, `concurrency` at a time, on a pool of its own.
 
-    Returns each event's wall time (seconds) and the whole run's.
+    Returns each event's wall time (seconds), the whole run's, and the CPU seconds this
+    process spent on it (the hierarchy's own cost: there is no tool, queue or API here).
     """
     async with open_pool(database_uri) as pool:  # the worker's pool sizes (defaults)
-        graph: FloorGraph = build_floor_graph().compile(checkpointer=AsyncPostgresSaver(pool))
+        graph: FloorGraph = build_floor_graph().compile(checkpointer=PooledPostgresSaver(pool))
         gate = asyncio.Semaphore(concurrency)
         times: list[float] = []
 
@@ -163,6 +164,6 @@ async def run_floor(
             if len(result["outcomes"]) != expected:
                 raise RuntimeError(f"floor ran {len(result['outcomes'])} of {expected} nodes")
 
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.process_time()
         await asyncio.gather(*(one(event) for event in events))
-        return times, time.perf_counter() - started
+        return times, time.perf_counter() - started, time.process_time() - cpu_started

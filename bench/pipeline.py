@@ -158,6 +158,7 @@ class Measured:
     table_bytes: dict[str, int]
     floor_s: list[float]
     floor_wall_s: float
+    floor_cpu_s: float
     floor_checkpoints: dict[str, Any]
     seeded: str
     worker_log: str
@@ -211,7 +212,7 @@ def measure(events: list[Event], *, concurrency: int, tmp: Path) -> Measured:
                 )
                 for row in rows
             ]
-            floor_s, floor_wall_s = asyncio.run(
+            floor_s, floor_wall_s, floor_cpu_s = asyncio.run(
                 run_floor(database_uri, floor_events, concurrency=concurrency)
             )
             floor_checkpoints = checkpoint_figures(conn, f"{FLOOR_THREAD_PREFIX}%", len(rows))
@@ -226,6 +227,7 @@ def measure(events: list[Event], *, concurrency: int, tmp: Path) -> Measured:
         table_bytes=table_bytes,
         floor_s=floor_s,
         floor_wall_s=floor_wall_s,
+        floor_cpu_s=floor_cpu_s,
         floor_checkpoints=floor_checkpoints,
         seeded=seeded,
         worker_log=log.read_text()[-4000:],
@@ -326,7 +328,9 @@ def run(events: int, concurrency: int) -> tuple[dict[str, Any], bool]:
             "per_event": latency_summary(m.floor_s),
             "wall_s": round(m.floor_wall_s, 2),
             "events_per_s": round(len(m.floor_s) / m.floor_wall_s, 1),
+            "cpu_ms_per_event": round(1000 * m.floor_cpu_s / len(m.floor_s), 1),
         },
+        "worker_cpu_ms_per_event": round(1000 * m.cpu_s["worker"] / max(len(m.rows), 1), 1),
         "floor_ratio": ratio,
         "checkpoints": {
             "real": m.checkpoints,
@@ -377,7 +381,8 @@ def summary(figures: dict[str, Any]) -> str:
             f"in worker p50 {pipe['in_worker']['p50_ms']} ms  p95 {pipe['in_worker']['p95_ms']}"
             f" ms  mean {pipe['in_worker']['mean_ms']} ms",
             f"floor     p50 {floor['per_event']['p50_ms']} ms  mean {floor['per_event']['mean_ms']}"
-            f" ms  ({floor['events_per_s']} events/s in-process)",
+            f" ms  ({floor['events_per_s']} events/s in-process, {floor['cpu_ms_per_event']} ms"
+            f" CPU an event; the worker: {figures['worker_cpu_ms_per_event']} ms)",
             f"ratio     {figures['floor_ratio']['mean']:.2f}x mean, "
             f"{figures['floor_ratio']['p50']:.2f}x p50 (target <= {TARGET_FLOOR_RATIO:g}x)  "
             f"[{mark[met['floor_ratio']]}]",
