@@ -15,7 +15,6 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from typing import Any
-from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -29,6 +28,7 @@ from runtime.settings import Settings
 from tests.fakes.notice_receiver import NoticeReceiver, serve_notice_receiver
 from tests.fakes.saleor_server import FakeSaleor, serve_fake_saleor
 from tests.fakes.saleor_state import Order
+from tests.saleor_support import authorization, installed_reviewer, order_created, read_manifest
 from tests.support import drain_queue, make_key
 
 NOTIFY_SECRET = "whsec_" + "aW5zdGFsbGVkLXNob3Atbm90aWNlcw=="
@@ -76,58 +76,22 @@ def settings(
 
 @pytest.fixture(scope="module")
 async def manifest(client: httpx.AsyncClient) -> dict[str, Any]:
-    answer = await client.get("/saleor/manifest")
-    assert answer.status_code == 200, answer.text
-    found: dict[str, Any] = answer.json()
-    return found
+    return await read_manifest(client)
 
 
 @pytest.fixture(scope="module")
 async def reviewer(
     client: httpx.AsyncClient, resources: Resources, shop: FakeSaleor, manifest: dict[str, Any]
 ) -> dict[str, str]:
-    """Install the app as the dashboard does; a reviewer key of the shop's tenant."""
-    assert manifest["tokenTargetUrl"].endswith("/saleor/register")
-    answer = await client.post(
-        "/saleor/register",
-        json={"auth_token": shop.app_token},
-        headers={"saleor-api-url": shop.api_url},
-    )
-    assert answer.status_code == 200, answer.text
-    async with resources.pool.connection() as conn:
-        cursor = await conn.execute(
-            "SELECT tenant_id FROM saleor_apps WHERE api_url = %s AND enabled", (shop.api_url,)
-        )
-        row = await cursor.fetchone()
-    assert row is not None and row["tenant_id"] != "default"
-    key = await make_key(resources, Role.REVIEWER, str(row["tenant_id"]))
-    return {"Authorization": f"Bearer {key}", "tenant": str(row["tenant_id"])}
-
-
-def headers_of(reviewer: dict[str, str]) -> dict[str, str]:
-    return {"Authorization": reviewer["Authorization"]}
+    """The app installed in the shop; a reviewer key of the shop's own tenant."""
+    found = await installed_reviewer(client, resources, shop, manifest)
+    assert found["tenant"] != "default"
+    return found
 
 
 def variant(shop: FakeSaleor, sku: str) -> Any:
     (found,) = [v for v in shop.state.variants.values() if v.sku == sku]
     return found
-
-
-async def order_created(
-    client: httpx.AsyncClient, shop: FakeSaleor, manifest: dict[str, Any], order: Order
-) -> str:
-    """Post what Saleor posts for the order: the manifest's ORDER_CREATED selection, signed."""
-    (hook,) = [w for w in manifest["webhooks"] if "ORDER_CREATED" in w["asyncEvents"]]
-    body = shop.delivery(
-        hook["query"], {"__typename": "OrderCreated", "order": shop.state.order_view(order)}
-    )
-    answer = await client.post(
-        urlsplit(hook["targetUrl"]).path,
-        content=body,
-        headers=shop.sign_delivery(body, event="ORDER_CREATED"),
-    )
-    assert answer.status_code == 202, answer.text
-    return str(answer.json()["event_id"])
 
 
 def notices(receiver: NoticeReceiver, kind: str) -> list[dict[str, Any]]:
@@ -143,10 +107,12 @@ def notices(receiver: NoticeReceiver, kind: str) -> list[dict[str, Any]]:
 async def attention_item(
     client: httpx.AsyncClient, reviewer: dict[str, str], event_id: str
 ) -> dict[str, Any]:
-    view = (await client.get(f"/events/{event_id}", headers=headers_of(reviewer))).json()
+    view = (await client.get(f"/events/{event_id}", headers=authorization(reviewer))).json()
     assert view["status"] == "awaiting_approval", view
     found = (
-        await client.get("/approvals", params={"status": "pending"}, headers=headers_of(reviewer))
+        await client.get(
+            "/approvals", params={"status": "pending"}, headers=authorization(reviewer)
+        )
     ).json()
     (item,) = [a for a in found if a["event_id"] == event_id]
     assert item["kind"] == "attention"
@@ -159,7 +125,7 @@ async def decide(
     answer = await client.post(
         f"/approvals/{approval['approval_id']}/decision",
         json={"type": "accept"},
-        headers=headers_of(reviewer),
+        headers=authorization(reviewer),
     )
     assert answer.status_code == 200, answer.text
 
@@ -201,12 +167,12 @@ async def test_a_shop_puts_short_and_unknown_orders_before_a_reviewer_with_a_reo
     await decide(client, reviewer, short)
     await drain_queue(resources)
     for _ in range(3):  # the purchase itself may wait for the reorder budget rule
-        view = (await client.get(f"/events/{short_event}", headers=headers_of(reviewer))).json()
+        view = (await client.get(f"/events/{short_event}", headers=authorization(reviewer))).json()
         if view["status"] != "awaiting_approval":
             break
         pending = (
             await client.get(
-                "/approvals", params={"status": "pending"}, headers=headers_of(reviewer)
+                "/approvals", params={"status": "pending"}, headers=authorization(reviewer)
             )
         ).json()
         (reorder,) = [a for a in pending if a["event_id"] == short_event]
@@ -265,7 +231,7 @@ async def test_a_shop_that_cannot_be_read_while_planning_holds_the_order(
     fulfilled = shop.state.applied["orderFulfill"]
     event_id = await deliver_while_unreadable(client, resources, shop, manifest, order)
 
-    view = (await client.get(f"/events/{event_id}", headers=headers_of(reviewer))).json()
+    view = (await client.get(f"/events/{event_id}", headers=authorization(reviewer))).json()
     assert view["status"] == "failed", view
     assert "SaleorUnavailable" in view["error"]
     assert shop.state.applied["orderFulfill"] == fulfilled and not order.fulfillments

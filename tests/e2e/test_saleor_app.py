@@ -16,20 +16,26 @@ import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import httpx
 import pytest
 from cryptography.fernet import Fernet
 from pydantic import SecretStr
 
-from runtime.apikeys import Role
 from runtime.resources import Resources
 from runtime.settings import Settings
 from service.process import opsgraph_env, start
 from tests.fakes.saleor_server import FakeSaleor, serve_fake_saleor
-from tests.fakes.saleor_state import Order
-from tests.support import drain_queue, make_key, wait_for
+from tests.saleor_support import (
+    authorization,
+    deliver,
+    high_value_order,
+    installed_reviewer,
+    read_manifest,
+    stock_lamps_and_chairs,
+    webhook_for,
+)
+from tests.support import drain_queue, wait_for
 
 SECRET_KEY = Fernet.generate_key().decode()
 PUBLIC_URL = "http://127.0.0.1:8000"
@@ -38,9 +44,7 @@ PUBLIC_URL = "http://127.0.0.1:8000"
 @pytest.fixture(scope="module")
 def shop() -> Iterator[FakeSaleor]:
     with serve_fake_saleor() as fake:
-        warehouse = fake.state.add_warehouse("Europe")
-        for sku, name in (("LAMP-1", "Desk Lamp"), ("CHAIR-1", "Office Chair")):
-            fake.state.add_variant(fake.state.add_product(name), sku, {warehouse: 10})
+        stock_lamps_and_chairs(fake)
         yield fake
 
 
@@ -63,64 +67,15 @@ def settings(
 
 @pytest.fixture(scope="module")
 async def manifest(client: httpx.AsyncClient) -> dict[str, Any]:
-    answer = await client.get("/saleor/manifest")
-    assert answer.status_code == 200, answer.text
-    found: dict[str, Any] = answer.json()
-    return found
+    return await read_manifest(client)
 
 
 @pytest.fixture(scope="module")
 async def installed(
     client: httpx.AsyncClient, resources: Resources, shop: FakeSaleor, manifest: dict[str, Any]
 ) -> dict[str, str]:
-    """Install the app as the dashboard does (it reads the manifest first); the shop's
-    tenant and a reviewer key of it."""
-    assert manifest["tokenTargetUrl"].endswith("/saleor/register")
-    answer = await client.post(
-        "/saleor/register",
-        json={"auth_token": shop.app_token},
-        headers={"saleor-api-url": shop.api_url},
-    )
-    assert answer.status_code == 200, answer.text
-    async with resources.pool.connection() as conn:
-        cursor = await conn.execute(
-            "SELECT tenant_id FROM saleor_apps WHERE api_url = %s AND enabled", (shop.api_url,)
-        )
-        row = await cursor.fetchone()
-    assert row is not None
-    tenant = str(row["tenant_id"])
-    reviewer = await make_key(resources, Role.REVIEWER, tenant)
-    return {"tenant": tenant, "Authorization": f"Bearer {reviewer}"}
-
-
-def webhook_for(manifest: dict[str, Any], event: str) -> dict[str, Any]:
-    (hook,) = [w for w in manifest["webhooks"] if event.upper() in w["asyncEvents"]]
-    return dict(hook)
-
-
-async def deliver(
-    client: httpx.AsyncClient,
-    shop: FakeSaleor,
-    manifest: dict[str, Any],
-    event: str,
-    payload: dict[str, Any],
-) -> str:
-    """Post what Saleor posts for `event`: the manifest's subscription selection, signed."""
-    hook = webhook_for(manifest, event)
-    body = shop.delivery(hook["query"], payload)
-    answer = await client.post(
-        urlsplit(hook["targetUrl"]).path,
-        content=body,
-        headers=shop.sign_delivery(body, event=event),
-    )
-    assert answer.status_code == 202, answer.text
-    return str(answer.json()["event_id"])
-
-
-def new_order(shop: FakeSaleor, total_units: int = 2) -> Order:
-    """A high-value order (1,200 USD: fulfilling it needs a reviewer)."""
-    lamp, chair = list(shop.state.variants.values())
-    return shop.state.add_order([(lamp, total_units, 150.0), (chair, 1, 900.0)])
+    """The shop's tenant and a reviewer key of it."""
+    return await installed_reviewer(client, resources, shop, manifest)
 
 
 async def one(resources: Resources, query: str, *args: Any) -> dict[str, Any]:
@@ -148,10 +103,6 @@ async def decide(
     assert answer.status_code == 200, answer.text
 
 
-def auth(installed: dict[str, str]) -> dict[str, str]:
-    return {"Authorization": installed["Authorization"]}
-
-
 async def test_manifest_and_install_link_the_shop_as_its_own_tenant(
     installed: dict[str, str], manifest: dict[str, Any]
 ) -> None:
@@ -166,7 +117,7 @@ async def test_rejecting_a_high_value_order_cancels_it_in_saleor(
     manifest: dict[str, Any],
     installed: dict[str, str],
 ) -> None:
-    order = new_order(shop)
+    order = high_value_order(shop)
     event_id = await deliver(
         client,
         shop,
@@ -177,10 +128,10 @@ async def test_rejecting_a_high_value_order_cancels_it_in_saleor(
     await drain_queue(resources)
     row = await one(resources, "SELECT status, tenant_id FROM events WHERE event_id = %s", event_id)
     assert (row["status"], row["tenant_id"]) == ("awaiting_approval", installed["tenant"])
-    approval = await pending_approval(client, auth(installed), event_id)
+    approval = await pending_approval(client, authorization(installed), event_id)
     assert approval["tool_name"] == "create_fulfillment"
 
-    await decide(client, auth(installed), approval, "ignore")
+    await decide(client, authorization(installed), approval, "ignore")
     await drain_queue(resources)
 
     assert order.status == "CANCELED"
@@ -200,7 +151,7 @@ async def test_approved_order_is_fulfilled_in_saleor_once_across_a_worker_crash(
 ) -> None:
     """The worker dies after Saleor made the fulfilment and before the ledger recorded it:
     the next worker runs the tool again, finds the lines fulfilled and does not ask again."""
-    order = new_order(shop, total_units=3)
+    order = high_value_order(shop, lamps=3)
     event_id = await deliver(
         client,
         shop,
@@ -209,11 +160,11 @@ async def test_approved_order_is_fulfilled_in_saleor_once_across_a_worker_crash(
         {"__typename": "OrderCreated", "order": shop.state.order_view(order)},
     )
     await drain_queue(resources)
-    approval = await pending_approval(client, auth(installed), event_id)
+    approval = await pending_approval(client, authorization(installed), event_id)
     fulfilled_before = shop.state.applied["orderFulfill"]
     asked_before = shop.state.received["orderFulfill"]
     shop.hold_after = "orderFulfill"
-    await decide(client, auth(installed), approval, "accept")
+    await decide(client, authorization(installed), approval, "accept")
 
     env = opsgraph_env(tmp_path / "data", database_url=database_url) | {
         "OPSGRAPH_SECRET_KEY": SECRET_KEY,
@@ -282,11 +233,11 @@ async def test_product_created_writes_seo_to_saleor_after_the_publishing_approva
         {"__typename": "ProductCreated", "product": shop.state.product_view(product)},
     )
     await drain_queue(resources)
-    approval = await pending_approval(client, auth(installed), event_id)
+    approval = await pending_approval(client, authorization(installed), event_id)
     assert approval["tool_name"] == "publish_content"
     assert product.seo_title is None
 
-    await decide(client, auth(installed), approval, "accept")
+    await decide(client, authorization(installed), approval, "accept")
     await drain_queue(resources)
 
     row = await one(resources, "SELECT status FROM events WHERE event_id = %s", event_id)

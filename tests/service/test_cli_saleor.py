@@ -24,9 +24,10 @@ from runtime.resources import Resources
 from runtime.settings import Settings, get_settings
 from service.cli import app as cli_app
 from service.process import opsgraph_env
-from tests.api.saleor_app.conftest import PUBLIC_URL, installed, order_delivery
+from tests.api.saleor_app.conftest import PUBLIC_URL
 from tests.fakes.saleor_payloads import sample_payload
 from tests.fakes.saleor_server import FakeSaleor, serve_fake_saleor
+from tests.saleor_support import installed, order_delivery
 
 SECRET_KEY = Fernet.generate_key().decode()
 

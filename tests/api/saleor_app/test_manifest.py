@@ -23,6 +23,7 @@ from connectors.saleor_documents import document_errors, subscription_events
 from graph.routing import REGISTRY
 from runtime.settings import Settings
 from tests.api.saleor_app.conftest import PUBLIC_URL
+from tests.saleor_support import read_manifest
 
 
 @pytest.fixture(scope="module")
@@ -38,10 +39,7 @@ def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Set
 
 @pytest.fixture(scope="module")
 async def manifest(client: httpx.AsyncClient) -> dict[str, object]:
-    answer = await client.get("/saleor/manifest")
-    assert answer.status_code == 200, answer.text
-    document: dict[str, object] = answer.json()
-    return document
+    return await read_manifest(client)
 
 
 @pytest.fixture

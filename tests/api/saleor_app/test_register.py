@@ -17,8 +17,9 @@ from runtime.resources import Resources
 from runtime.saleor_links import saleor_link, tenant_id_for
 from runtime.secretbox import SecretBox
 from runtime.settings import Settings
-from tests.api.saleor_app.conftest import PUBLIC_URL, install
+from tests.api.saleor_app.conftest import PUBLIC_URL
 from tests.fakes.saleor_server import FakeSaleor
+from tests.saleor_support import install
 
 SECRET_KEY = Fernet.generate_key().decode()
 

@@ -12,8 +12,9 @@ from runtime.apikeys import Role
 from runtime.resources import Resources
 from runtime.secretbox import SecretBox
 from runtime.settings import Settings
-from tests.api.saleor_app.conftest import PUBLIC_URL, installed
+from tests.api.saleor_app.conftest import PUBLIC_URL
 from tests.fakes.saleor_server import FakeSaleor
+from tests.saleor_support import installed
 from tests.support import drain_queue, make_key, rows
 
 SECRET_KEY = Fernet.generate_key().decode()

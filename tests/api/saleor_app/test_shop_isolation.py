@@ -22,9 +22,16 @@ from runtime.apikeys import Role
 from runtime.resources import Resources
 from runtime.settings import Settings
 from service.worker import run_worker
-from tests.api.saleor_app.conftest import PUBLIC_URL, installed
+from tests.api.saleor_app.conftest import PUBLIC_URL
 from tests.fakes.saleor_server import FakeSaleor
 from tests.fakes.saleor_state import Order
+from tests.saleor_support import (
+    high_value_order,
+    installed,
+    order_created,
+    read_manifest,
+    stock_lamps_and_chairs,
+)
 from tests.support import drain_queue, make_key, rows, wait_for
 
 SECRET_KEY = Fernet.generate_key().decode()
@@ -64,44 +71,20 @@ class Shop:
         return {"Authorization": f"Bearer {self.keys[role]}"}
 
 
-def stock_the_shop(fake: FakeSaleor, lamps: int) -> Order:
-    """The same catalogue and one order of 1,000 USD or more (a reviewer must approve
-    fulfilling it); the number of lamps tells the shops' orders apart."""
-    warehouse = fake.state.add_warehouse("Europe")
-    lamp = fake.state.add_variant(fake.state.add_product("Desk Lamp"), "LAMP-1", {warehouse: 10})
-    chair = fake.state.add_variant(
-        fake.state.add_product("Office Chair"), "CHAIR-1", {warehouse: 10}
-    )
-    return fake.state.add_order([(lamp, lamps, 150.0), (chair, 1, 900.0)])
-
-
-async def order_created(client: httpx.AsyncClient, shop: Shop) -> str:
-    """Deliver ORDER_CREATED as Saleor would: the manifest's subscription selection, signed."""
-    manifest = (await client.get("/saleor/manifest")).json()
-    (hook,) = [w for w in manifest["webhooks"] if "ORDER_CREATED" in w["asyncEvents"]]
-    assert shop.order is not None
-    body = shop.fake.delivery(
-        hook["query"],
-        {"__typename": "OrderCreated", "order": shop.fake.state.order_view(shop.order)},
-    )
-    headers = shop.fake.sign_delivery(body, event="order_created")
-    answer = await client.post("/webhooks/saleor", content=body, headers=headers)
-    assert answer.status_code == 202, answer.text
-    return str(answer.json()["event_id"])
-
-
 @pytest.fixture(scope="module")
 async def shops(
     client: httpx.AsyncClient, resources: Resources, shop_a: FakeSaleor, shop_b: FakeSaleor
 ) -> tuple[Shop, Shop]:
     """Both shops installed, each with a high-value order paused for its reviewer."""
     both = []
+    manifest = await read_manifest(client)
     for fake, lamps in ((shop_a, 2), (shop_b, 3)):
         tenant = await installed(client, fake)
         keys = {role: await make_key(resources, role, tenant) for role in Role}
         shop = Shop(fake, tenant, keys)
-        shop.order = stock_the_shop(fake, lamps)
-        shop.event_id = await order_created(client, shop)
+        stock_lamps_and_chairs(fake)
+        shop.order = high_value_order(fake, lamps)
+        shop.event_id = await order_created(client, fake, manifest, shop.order)
         both.append(shop)
     a, b = both
     assert a.tenant != b.tenant
