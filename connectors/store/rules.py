@@ -32,12 +32,9 @@ def apply_rule(rule: Rule, data: StoreData, **kwargs: Any) -> str:
 
 
 def cancel_pending_order(data: StoreData, order_id: str, reason: str) -> str:
-    orders = data["orders"]
-    if order_id not in orders:
-        return "Error: order not found"
-    order = orders[order_id]
-    if order["status"] != "pending":
-        return "Error: non-pending order cannot be cancelled"
+    order = order_in(data, order_id, "pending", "Error: non-pending order cannot be cancelled")
+    if isinstance(order, str):
+        return order
     if reason not in CANCEL_REASONS:
         return "Error: invalid reason"
 
@@ -71,23 +68,17 @@ def modify_pending_order_address(
     country: str,
     zip: str,
 ) -> str:
-    orders = data["orders"]
-    if order_id not in orders:
-        return "Error: order not found"
-    order = orders[order_id]
-    if order["status"] != "pending":
-        return "Error: non-pending order cannot be modified"
+    order = order_in(data, order_id, "pending", "Error: non-pending order cannot be modified")
+    if isinstance(order, str):
+        return order
     order["address"] = address(address1, address2, city, state, country, zip)
     return json.dumps(order)
 
 
 def modify_pending_order_payment(data: StoreData, order_id: str, payment_method_id: str) -> str:
-    orders = data["orders"]
-    if order_id not in orders:
-        return "Error: order not found"
-    order = orders[order_id]
-    if order["status"] != "pending":
-        return "Error: non-pending order cannot be modified"
+    order = order_in(data, order_id, "pending", "Error: non-pending order cannot be modified")
+    if isinstance(order, str):
+        return order
     methods = data["users"][order["user_id"]]["payment_methods"]
     if payment_method_id not in methods:
         return "Error: payment method not found"
@@ -127,12 +118,9 @@ def modify_pending_order_items(
     new_item_ids: list[str],
     payment_method_id: str,
 ) -> str:
-    orders = data["orders"]
-    if order_id not in orders:
-        return "Error: order not found"
-    order = orders[order_id]
-    if order["status"] != "pending":
-        return "Error: non-pending order cannot be modified"
+    order = order_in(data, order_id, "pending", "Error: non-pending order cannot be modified")
+    if isinstance(order, str):
+        return order
     checked = check_swap(data, order, item_ids, new_item_ids)
     if isinstance(checked, str):
         return checked
@@ -167,12 +155,9 @@ def modify_pending_order_items(
 def return_delivered_order_items(
     data: StoreData, order_id: str, item_ids: list[str], payment_method_id: str
 ) -> str:
-    orders = data["orders"]
-    if order_id not in orders:
-        return "Error: order not found"
-    order = orders[order_id]
-    if order["status"] != "delivered":
-        return "Error: non-delivered order cannot be returned"
+    order = order_in(data, order_id, "delivered", "Error: non-delivered order cannot be returned")
+    if isinstance(order, str):
+        return order
     if payment_method_id not in data["users"][order["user_id"]]["payment_methods"]:
         return "Error: payment method not found"
     if (
@@ -197,12 +182,9 @@ def exchange_delivered_order_items(
     new_item_ids: list[str],
     payment_method_id: str,
 ) -> str:
-    orders = data["orders"]
-    if order_id not in orders:
-        return "Error: order not found"
-    order = orders[order_id]
-    if order["status"] != "delivered":
-        return "Error: non-delivered order cannot be exchanged"
+    order = order_in(data, order_id, "delivered", "Error: non-delivered order cannot be exchanged")
+    if isinstance(order, str):
+        return order
     checked = check_swap(data, order, item_ids, new_item_ids)
     if isinstance(checked, str):
         return checked
@@ -238,6 +220,17 @@ def modify_user_address(
     user = users[user_id]
     user["address"] = address(address1, address2, city, state, country, zip)
     return json.dumps(user)
+
+
+def order_in(data: StoreData, order_id: str, status: str, refusal: str) -> Doc | str:
+    """The order, if it has `status`; else τ-bench's answer (`refusal` for another status)."""
+    orders = data["orders"]
+    if order_id not in orders:
+        return "Error: order not found"
+    order: Doc = orders[order_id]
+    if order["status"] != status:
+        return refusal
+    return order
 
 
 def check_swap(
