@@ -8,7 +8,8 @@ the job's arguments (a W3C `traceparent`), so one trace runs from the ack to the
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from contextlib import AbstractContextManager
 from typing import Any
 
 from opentelemetry import context, propagate, trace
@@ -154,6 +155,28 @@ def context_from(carrier: dict[str, Any] | None) -> context.Context | None:
     if not carrier:
         return None
     return propagate.extract({str(k): str(v) for k, v in carrier.items()})
+
+
+def job_span(
+    tracer: trace.Tracer,
+    task: str,
+    *,
+    carrier: dict[str, Any] | None,
+    job_id: int | None,
+    attributes: Mapping[str, str],
+) -> AbstractContextManager[trace.Span]:
+    """A queue job's span (`job <task>`): a consumer, the child of the trace it was
+    deferred in (`carrier`), with `attributes` and the queue's messaging attributes."""
+    return tracer.start_as_current_span(
+        f"job {task}",
+        context=context_from(carrier),
+        kind=SpanKind.CONSUMER,
+        attributes={
+            **attributes,
+            "messaging.system": "procrastinate",
+            "messaging.message.id": str(job_id),
+        },
+    )
 
 
 def current_trace_id() -> str | None:

@@ -19,7 +19,6 @@ from langchain_core.runnables import RunnableConfig
 from langgraph.graph.state import CompiledStateGraph
 from langgraph.types import Command
 from opentelemetry import trace
-from opentelemetry.trace import SpanKind
 from procrastinate import JobContext
 
 from graph.chat.graph import build_chat_graph, chat_registry
@@ -35,7 +34,7 @@ from runtime.resources import Resources
 from runtime.run_events import append_events, dumps, to_json
 from runtime.secretbox import SecretBox
 from runtime.threads import RUN_THREAD, RunRow, RunStatus, cancel_requested, claim_run, close_run
-from runtime.tracing import context_from, tracing_installed
+from runtime.tracing import job_span, tracing_installed
 from service.runner import durability_for, service_planner
 
 logger = logging.getLogger(__name__)
@@ -244,16 +243,12 @@ def register_chat_tasks(queue: procrastinate.App) -> None:
         runner: ChatRunner = context.additional_context[CHAT_RUNNER_KEY]
         with (
             log_context(run_id=run_id, tenant=tenant_id),
-            TRACER.start_as_current_span(
-                f"job {RUN_THREAD}",
-                context=context_from(trace_context),
-                kind=SpanKind.CONSUMER,
-                attributes={
-                    "opsgraph.run_id": run_id,
-                    "opsgraph.tenant": tenant_id,
-                    "messaging.system": "procrastinate",
-                    "messaging.message.id": str(context.job.id),
-                },
+            job_span(
+                TRACER,
+                RUN_THREAD,
+                carrier=trace_context,
+                job_id=context.job.id,
+                attributes={"opsgraph.run_id": run_id, "opsgraph.tenant": tenant_id},
             ),
         ):
             await runner.execute(run_id=uuid.UUID(run_id))

@@ -11,7 +11,6 @@ from typing import Any
 import httpx
 import procrastinate
 from opentelemetry import trace
-from opentelemetry.trace import SpanKind
 from procrastinate import JobContext, RetryStrategy
 
 from connectors.notify import post_notice
@@ -30,7 +29,7 @@ from runtime.queue import (
 from runtime.recovery import Recovered
 from runtime.settings import Settings
 from runtime.threads import RUN_THREAD, abandon_run
-from runtime.tracing import context_from
+from runtime.tracing import job_span
 from service.chat_runs import register_chat_tasks
 from service.runner import EventRunner
 
@@ -100,16 +99,12 @@ def register_tasks(
             runner: EventRunner = context.additional_context[RUNNER_KEY]
             with (
                 log_context(event_id=event_id, tenant=tenant_id, thread=f"event:{event_id}"),
-                TRACER.start_as_current_span(
-                    f"job {name}",
-                    context=context_from(trace_context),
-                    kind=SpanKind.CONSUMER,
-                    attributes={
-                        "opsgraph.event_id": event_id,
-                        "opsgraph.tenant": tenant_id,
-                        "messaging.system": "procrastinate",
-                        "messaging.message.id": str(context.job.id),
-                    },
+                job_span(
+                    TRACER,
+                    name,
+                    carrier=trace_context,
+                    job_id=context.job.id,
+                    attributes={"opsgraph.event_id": event_id, "opsgraph.tenant": tenant_id},
                 ),
             ):
                 await step(runner)(
