@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import subprocess
 import sys
 import tempfile
@@ -28,7 +27,7 @@ import psycopg
 
 from bench.client import post_events
 from bench.ingest import postgres_uri
-from bench.report import latency_summary, machine_context, save_results
+from bench.report import latency_summary, publish
 from service.process import opsgraph_env, run_cli, serving
 
 TENANT = "default"
@@ -429,10 +428,7 @@ def main() -> int:
         flush=True,
     )
     figures, intact = run(args.approvals, args.burst)
-    path = save_results("approvals", figures)
-    print(summary(figures))
-    print(json.dumps({"context": machine_context(), **figures}, indent=2))
-    print(f"saved {path}")
+    publish("approvals", figures, summary(figures))
     return 0 if intact else 1
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import tempfile
 import time
 from collections import Counter
@@ -20,7 +19,7 @@ from typing import Any
 
 import httpx
 
-from bench.report import latency_summary, machine_context, save_results
+from bench.report import latency_summary, publish
 from service.demo import SAMPLE_EVENTS
 from service.process import opsgraph_env, run_cli, serving
 
@@ -141,9 +140,7 @@ def main() -> None:
         parser.error(f"--events must be from 1 to {LIST_LIMIT}")
     print(f"bench.events: {args.events} events, {args.senders} senders ...", flush=True)
     figures = run(args.events, args.senders)
-    path = save_results("events", figures)
-    print(json.dumps({"context": machine_context(), **figures}, indent=2))
-    print(f"saved {path}")
+    publish("events", figures)
     if figures["failed"]:
         raise SystemExit(f"bench.events: {figures['failed']} events failed")
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import json
 import sys
 import tempfile
 import threading
@@ -25,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bench.report import latency_summary, machine_context, save_results
+from bench.report import latency_summary, publish
 from service.process import background, opsgraph_env, run_cli, wait_healthy
 
 TARGET_ANSWER_MS = 100.0
@@ -203,10 +202,7 @@ def main() -> int:
     args = parser.parse_args()
     print(f"bench.hardening: {args.uploads} uploads of {args.mb} MB per scenario ...", flush=True)
     figures = run(args.uploads, args.mb * MB)
-    path = save_results("hardening", figures)
-    print(summary(figures))
-    print(json.dumps({"context": machine_context(), **figures}, indent=2))
-    print(f"saved {path}")
+    publish("hardening", figures, summary(figures))
     right = all(s["statuses"] == [s["expected_status"]] for s in figures["scenarios"])
     return 0 if right else 1
 

@@ -32,7 +32,7 @@ import psycopg
 
 from api.webhooks.signing import SaleorSigner, shopify_headers
 from bench.ceiling import ceiling_serving
-from bench.report import latency_summary, machine_context, save_results
+from bench.report import latency_summary, publish
 from service.process import opsgraph_env, serving
 
 SEED = 20240917
@@ -397,10 +397,7 @@ def main() -> int:
         flush=True,
     )
     figures, intact = run(args.webhooks, args.senders)
-    path = save_results("ingest", figures)
-    print(summary(figures))
-    print(json.dumps({"context": machine_context(), **figures}, indent=2))
-    print(f"saved {path}")
+    publish("ingest", figures, summary(figures))
     return 0 if intact else 1
 
 

@@ -48,3 +48,14 @@ def save_results(name: str, figures: dict[str, Any]) -> Path:
     path = RESULTS_DIR / f"{name}.json"
     path.write_text(json.dumps({"context": machine_context(), **figures}, indent=2) + "\n")
     return path
+
+
+def publish(name: str, figures: dict[str, Any], summary: str | None = None) -> Path:
+    """Save the figures (`save_results`) and print `summary`, the document as saved, and
+    where it went."""
+    path = save_results(name, figures)
+    if summary is not None:
+        print(summary)
+    print(path.read_text(), end="")
+    print(f"saved {path}")
+    return path
