@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
+from functools import partial
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Request, status
@@ -17,7 +18,7 @@ from api.webhooks.body import read_body
 from api.webhooks.claims import require_fresh
 from api.webhooks.config import WebhookConfig
 from api.webhooks.errors import KeysUnavailable, SignatureError, SourceNotEnabled, require_header
-from api.webhooks.intake import ingest
+from api.webhooks.intake import Normalizer, ingest
 from api.webhooks.normalize import (
     Normalized,
     normalize_saleor,
@@ -118,9 +119,8 @@ async def receive_shopify(
     """Shopify: base64 HMAC-SHA256 under any configured secret."""
     if not config.shopify_secrets:
         raise NOT_ENABLED
-    return await accept_shopify(
-        request, resources, config, secrets=config.shopify_secrets, label="shopify"
-    )
+    check = partial(check_shopify, secrets=config.shopify_secrets)
+    return await accept(request, resources, config, source="shopify", label="shopify", check=check)
 
 
 @router.post("/stripe", responses=RESPONSES)
@@ -130,9 +130,8 @@ async def receive_stripe(
     """Stripe: `t=...,v1=...` within the tolerance, under any configured secret."""
     if not config.stripe_secrets:
         raise NOT_ENABLED
-    return await accept_stripe(
-        request, resources, config, secrets=config.stripe_secrets, label="stripe"
-    )
+    check = partial(check_stripe, secrets=config.stripe_secrets, config=config)
+    return await accept(request, resources, config, source="stripe", label="stripe", check=check)
 
 
 @router.post("/standard/{source}", responses=RESPONSES)
@@ -143,83 +142,53 @@ async def receive_standard(
     secret = config.standard_secrets.get(source)
     if secret is None:
         raise NOT_ENABLED
-    return await accept_standard(
-        request, resources, config, source=source, secrets=(secret,), label=source
-    )
+    check = partial(check_standard, source=source, secrets=(secret,))
+    return await accept(request, resources, config, source=source, label=source, check=check)
 
 
-async def accept_shopify(
-    request: Request,
-    resources: Resources,
-    config: WebhookConfig,
-    *,
-    secrets: Sequence[str],
-    label: str,
-) -> JSONResponse:
-    """Read, verify under `secrets` (the deployment's or a tenant's), store in
-    `config.tenant_id`; `label` names the sender in the log."""
-    raw = await read_body(request, config.max_body_bytes)
-    try:
-        verify_shopify(raw, request.headers, secrets=secrets)
-        topic = require_header(request.headers, "X-Shopify-Topic")
-    except (SignatureError, SourceNotEnabled) as exc:
-        raise refused(label, exc) from None
-    return await ingest(
-        resources,
-        config,
-        source="shopify",
-        raw=raw,
-        headers=request.headers,
-        normalize=lambda body: normalize_shopify(topic, raw, body),
-    )
+Check = Callable[[bytes, Mapping[str, str]], Normalizer]
+"""Verifies a delivery's raw body and headers; how to normalize its parsed body."""
 
 
-async def accept_stripe(
-    request: Request,
-    resources: Resources,
-    config: WebhookConfig,
-    *,
-    secrets: Sequence[str],
-    label: str,
-) -> JSONResponse:
-    """As `accept_shopify`, for Stripe."""
-    raw = await read_body(request, config.max_body_bytes)
-    try:
-        verify_stripe(raw, request.headers, secrets=secrets, tolerance_s=config.stripe_tolerance_s)
-    except (SignatureError, SourceNotEnabled) as exc:
-        raise refused(label, exc) from None
-    return await ingest(
-        resources,
-        config,
-        source="stripe",
-        raw=raw,
-        headers=request.headers,
-        normalize=normalize_stripe,
-    )
-
-
-async def accept_standard(
+async def accept(
     request: Request,
     resources: Resources,
     config: WebhookConfig,
     *,
     source: str,
-    secrets: Sequence[str],
     label: str,
+    check: Check,
 ) -> JSONResponse:
-    """As `accept_shopify`, for a Standard Webhooks sender; any of `secrets` may sign."""
+    """Read the body, `check` it (under the deployment's or a tenant's secrets) and store it
+    in `config.tenant_id`; `label` names the sender in the log."""
     raw = await read_body(request, config.max_body_bytes)
     try:
-        verify_standard_any(raw, request.headers, secrets=secrets)
-        webhook_id = require_header(request.headers, "webhook-id")
-        timestamp = require_header(request.headers, "webhook-timestamp")
+        normalize = check(raw, request.headers)
     except (SignatureError, SourceNotEnabled) as exc:
         raise refused(label, exc) from None
     return await ingest(
-        resources,
-        config,
-        source=source,
-        raw=raw,
-        headers=request.headers,
-        normalize=lambda body: normalize_standard(source, webhook_id, timestamp, body),
+        resources, config, source=source, raw=raw, headers=request.headers, normalize=normalize
     )
+
+
+def check_shopify(raw: bytes, headers: Mapping[str, str], *, secrets: Sequence[str]) -> Normalizer:
+    verify_shopify(raw, headers, secrets=secrets)
+    topic = require_header(headers, "X-Shopify-Topic")
+    return partial(normalize_shopify, topic, raw)
+
+
+def check_stripe(
+    raw: bytes, headers: Mapping[str, str], *, secrets: Sequence[str], config: WebhookConfig
+) -> Normalizer:
+    verify_stripe(raw, headers, secrets=secrets, tolerance_s=config.stripe_tolerance_s)
+    return normalize_stripe
+
+
+def check_standard(
+    raw: bytes, headers: Mapping[str, str], *, source: str, secrets: Sequence[str]
+) -> Normalizer:
+    """Any of `secrets` may sign (a tenant's rotation keeps two)."""
+    verify_standard_any(raw, headers, secrets=secrets)
+    webhook_id = require_header(headers, "webhook-id")
+    timestamp = require_header(headers, "webhook-timestamp")
+    return partial(normalize_standard, source, webhook_id, timestamp)

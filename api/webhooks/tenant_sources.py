@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from functools import partial
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Path, Request, status
@@ -22,9 +23,10 @@ from api.webhooks.router import (
     NOT_ENABLED,
     RESPONSES,
     ConfigDep,
-    accept_shopify,
-    accept_standard,
-    accept_stripe,
+    accept,
+    check_shopify,
+    check_standard,
+    check_stripe,
 )
 from runtime.secretbox import SecretBoxError
 from runtime.webhook_sources import TENANT_ID_PATTERN, SourceKind
@@ -87,12 +89,13 @@ async def receive_tenant_shopify(
 ) -> JSONResponse:
     """Shopify, for one tenant: base64 HMAC-SHA256 under any of the tenant's secrets."""
     secrets = await tenant_secrets(resources, config, tenant_id=tenant, kind=SourceKind.SHOPIFY)
-    return await accept_shopify(
+    return await accept(
         request,
         resources,
         for_tenant(config, tenant),
-        secrets=secrets,
+        source="shopify",
         label=f"shopify/t/{tenant}",
+        check=partial(check_shopify, secrets=secrets),
     )
 
 
@@ -102,12 +105,13 @@ async def receive_tenant_stripe(
 ) -> JSONResponse:
     """Stripe, for one tenant: `t=...,v1=...` within the tolerance, any of its secrets."""
     secrets = await tenant_secrets(resources, config, tenant_id=tenant, kind=SourceKind.STRIPE)
-    return await accept_stripe(
+    return await accept(
         request,
         resources,
         for_tenant(config, tenant),
-        secrets=secrets,
+        source="stripe",
         label=f"stripe/t/{tenant}",
+        check=partial(check_stripe, secrets=secrets, config=config),
     )
 
 
@@ -123,11 +127,11 @@ async def receive_tenant_standard(
     secrets = await tenant_secrets(
         resources, config, tenant_id=tenant, kind=SourceKind.STANDARD, name=source
     )
-    return await accept_standard(
+    return await accept(
         request,
         resources,
         for_tenant(config, tenant),
         source=source,
-        secrets=secrets,
         label=f"{source}/t/{tenant}",
+        check=partial(check_standard, source=source, secrets=secrets),
     )
