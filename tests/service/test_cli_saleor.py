@@ -19,7 +19,7 @@ import pytest
 from cryptography.fernet import Fernet
 from typer.testing import CliRunner
 
-from hitl.audit import verify_audit
+from hitl.audit import CLI_ACTOR, SALEOR_ACTOR, verify_audit
 from runtime.resources import Resources
 from runtime.settings import Settings, get_settings
 from service.cli import app as cli_app
@@ -136,10 +136,14 @@ async def test_disable_refuses_the_shops_deliveries_and_enable_restores_them(
     assert "act in the shop again" in enabled.stderr
     assert (await deliver_order(client, shop)).status_code == 202
 
-    assert await audit_actions(resources, tenant) == [
-        ("cli (local operator)", "saleor_link.disabled", f"saleor_link:{tenant}"),
-        ("cli (local operator)", "saleor_link.enabled", f"saleor_link:{tenant}"),
+    entries = await audit_actions(resources, tenant)
+    assert [entry for entry in entries if entry[0] == CLI_ACTOR] == [
+        (CLI_ACTOR, "saleor_link.disabled", f"saleor_link:{tenant}"),
+        (CLI_ACTOR, "saleor_link.enabled", f"saleor_link:{tenant}"),
     ]
+    assert {entry for entry in entries if entry[0] != CLI_ACTOR} == {
+        (SALEOR_ACTOR, "saleor_link.installed", f"saleor_link:{tenant}")  # each install
+    }
     assert (await verify_audit(resources.pool, tenant_id=tenant)).ok
     output = disabled.stdout + disabled.stderr + enabled.stdout + enabled.stderr
     assert shop.app_token not in output
