@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import statistics
 import subprocess
@@ -31,7 +30,7 @@ from bench.client import post_events
 from bench.floor import FLOOR_THREAD_PREFIX, FloorEvent, run_floor
 from bench.ingest import children, cpu_seconds, postgres_uri
 from bench.mix import Event, build_events, mix_counts
-from bench.report import latency_summary, machine_context, percentile, save_results
+from bench.report import latency_summary, percentile, publish
 from graph.routing import key_for
 from runtime.settings import get_settings
 from service.process import background, opsgraph_env, run_cli, serving
@@ -413,10 +412,7 @@ def main() -> int:
         flush=True,
     )
     figures, intact = run(args.events, concurrency)
-    path = save_results("pipeline", figures)
-    print(summary(figures))
-    print(json.dumps({"context": machine_context(), **figures}, indent=2))
-    print(f"saved {path}")
+    publish("pipeline", figures, summary(figures))
     return 0 if intact else 1
 
 
