@@ -27,7 +27,9 @@ HNSW_M = 16
 HNSW_EF_CONSTRUCTION = 200
 """pgvector's default m, with a wider build-time search than its default 64: on 100k
 synthetic chunks recall@10 at ef_search 100 rises from 0.71 to 0.82-0.85 for a build ~1.7x as
-long and no slower queries (bench.rag). Indexes built before keep theirs until a reindex."""
+long and no slower queries (bench.rag). Indexes built before keep theirs until a reindex.
+m 24/32 or ef_construction 400 reach only 0.87-0.88 there, for a 1.5-2.2x build and (m)
+slower scans: see the sweep in docs/architecture.md."""
 
 ReindexProgress = Callable[[int, int], None]
 """Called with (chunks embedded so far, chunks in total)."""

@@ -34,6 +34,8 @@ First = TypeVar("First")
 Second = TypeVar("Second")
 RRF_K = 60
 DEFAULT_EF_SEARCH = 100
+"""Recall@10 0.82-0.85 at 100k synthetic chunks (0.96 at 10k, 0.99 on real text); 0.95 there
+costs about three times the index pages per scan, more than the hybrid p95 target allows."""
 MAX_EF_SEARCH = 1_000
 SECOND_CONNECTION_WAIT_S = 0.005
 EXACT_SCAN_MAX = 5_000
