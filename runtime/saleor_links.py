@@ -20,7 +20,7 @@ from runtime.secretbox import SecretBox
 
 Conn = AsyncConnection[Any]
 
-_COLUMNS = "tenant_id, api_url, jwks_url, app_id, app_token_sealed, enabled"
+_COLUMNS = "tenant_id, api_url, jwks_url, app_id, app_token_sealed, enabled, uninstalled_at"
 _SLUG_UNSAFE = re.compile(r"[^a-z0-9]+")
 
 
@@ -32,6 +32,9 @@ class SaleorLink:
     app_id: str
     app_token: str = field(repr=False)
     enabled: bool
+    uninstalled: bool = False
+    """The shop's own `APP_DELETED` arrived (Saleor revoked the token); `enabled` is then
+    false too. A link an operator disabled is `enabled = False` and not uninstalled."""
 
 
 @dataclass(frozen=True)
@@ -45,9 +48,12 @@ class SaleorShop:
     installed_at: datetime
     updated_at: datetime
     disabled_at: datetime | None
+    uninstalled_at: datetime | None = None
 
 
-_SHOP_COLUMNS = "tenant_id, api_url, app_id, enabled, installed_at, updated_at, disabled_at"
+_SHOP_COLUMNS = (
+    "tenant_id, api_url, app_id, enabled, installed_at, updated_at, disabled_at, uninstalled_at"
+)
 
 
 class SaleorLinkConflict(Exception):
@@ -89,6 +95,7 @@ def _link(row: Any, box: SecretBox) -> SaleorLink:
         app_id=row["app_id"],
         app_token=box.open(row["app_token_sealed"]),
         enabled=row["enabled"],
+        uninstalled=row["uninstalled_at"] is not None,
     )
 
 
@@ -168,7 +175,7 @@ async def _upsert(
             ON CONFLICT (tenant_id) DO UPDATE
                 SET jwks_url = EXCLUDED.jwks_url, app_id = EXCLUDED.app_id,
                     app_token_sealed = EXCLUDED.app_token_sealed, enabled = true,
-                    updated_at = now(), disabled_at = NULL
+                    updated_at = now(), disabled_at = NULL, uninstalled_at = NULL
                 WHERE a.api_url = EXCLUDED.api_url
             RETURNING {_COLUMNS}
             """,
@@ -176,18 +183,20 @@ async def _upsert(
         )
 
 
-async def disable_saleor_link(conn: Conn, tenant_id: str, *, app_id: str | None = None) -> bool:
-    """Mark the tenant's link disabled (the app was uninstalled); True if it was enabled.
+async def mark_uninstalled(conn: Conn, tenant_id: str, *, app_id: str) -> bool:
+    """Record the shop's own uninstall of installation `app_id`; True the first time.
 
-    With `app_id`, only while the link still belongs to that installation: a late notice
-    about an earlier installation leaves a reinstalled shop linked.
+    The link is disabled too (an operator's earlier disable keeps its `disabled_at`). A late
+    notice about an earlier installation leaves a reinstalled shop linked (another app id).
     """
     cursor = await conn.execute(
         """
-        UPDATE saleor_apps SET enabled = false, disabled_at = now(), updated_at = now()
-        WHERE tenant_id = %s AND enabled AND (%s::text IS NULL OR app_id = %s)
+        UPDATE saleor_apps
+           SET uninstalled_at = now(), updated_at = now(), enabled = false,
+               disabled_at = CASE WHEN enabled THEN now() ELSE disabled_at END
+         WHERE tenant_id = %s AND app_id = %s AND uninstalled_at IS NULL
         """,
-        (tenant_id, app_id, app_id),
+        (tenant_id, app_id),
     )
     return cursor.rowcount == 1
 

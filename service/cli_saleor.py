@@ -46,8 +46,10 @@ def when(moment: datetime | None) -> str:
 def describe(shop: SaleorShop) -> str:
     """One line: tenant, state, installed, updated (UTC), app id, API URL."""
     state = "enabled" if shop.enabled else "disabled"
+    if shop.uninstalled_at is not None:
+        state = "uninstalled"
     return (
-        f"{shop.tenant_id}  {state:<8}  installed {when(shop.installed_at)}  "
+        f"{shop.tenant_id}  {state:<11}  installed {when(shop.installed_at)}  "
         f"updated {when(shop.updated_at)}  {shop.app_id}  {shop.api_url}"
     )
 
@@ -61,28 +63,18 @@ def stamp(moment: datetime | None) -> str | None:
 
 
 async def refuse_an_uninstalled_shop(conn: AsyncConnection[DictRow], tenant: str) -> None:
-    """Only an operator's disable may be undone here: after `APP_DELETED` Saleor has revoked
-    the token, so enabling would only make every action in the shop fail. An operator's
-    disable is the one whose audit entry carries the link's current `disabled_at`."""
+    """Only an operator's disable may be undone here: after the shop's own `APP_DELETED`
+    Saleor has revoked the token, so enabling would only make every action in the shop fail."""
     cursor = await conn.execute(
-        "SELECT disabled_at FROM saleor_apps WHERE tenant_id = %s AND NOT enabled FOR UPDATE",
+        "SELECT uninstalled_at FROM saleor_apps"
+        " WHERE tenant_id = %s AND uninstalled_at IS NOT NULL FOR UPDATE",
         (tenant,),
     )
     row = await cursor.fetchone()
-    if row is None:
-        return
-    cursor = await conn.execute(
-        """
-        SELECT 1 FROM audit_log
-        WHERE tenant_id = %s AND action = 'saleor_link.disabled' AND subject = %s
-          AND details ->> 'disabled_at' = %s
-        """,
-        (tenant, f"saleor_link:{tenant}", stamp(row["disabled_at"])),
-    )
-    if await cursor.fetchone() is None:
+    if row is not None:
         raise Uninstalled(
-            f"the shop of tenant {tenant!r} uninstalled the app (disabled "
-            f"{when(row['disabled_at'])}); Saleor revoked its token: install the app again "
+            f"the shop of tenant {tenant!r} uninstalled the app "
+            f"({when(row['uninstalled_at'])}); Saleor revoked its token: install the app again "
             "from the dashboard, which enables the link with a new token"
         )
 

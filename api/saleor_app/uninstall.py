@@ -11,7 +11,7 @@ from api.webhooks.errors import MalformedPayload
 from api.webhooks.saleor import SaleorShops
 from hitl.audit import SALEOR_ACTOR, append_audit
 from runtime.database import Pool
-from runtime.saleor_links import SaleorLink, disable_saleor_link
+from runtime.saleor_links import SaleorLink, mark_uninstalled
 
 logger = logging.getLogger(__name__)
 
@@ -47,11 +47,13 @@ def names_this_app(raw: bytes, link: SaleorLink, *, max_age_s: float) -> bool:
 async def uninstall(
     pool: Pool, shops: SaleorShops, link: SaleorLink, raw: bytes, *, max_age_s: float
 ) -> bool:
-    """Disable the shop's link if this verified delivery says our app was deleted."""
+    """Record the shop's uninstall (and disable its link) if this verified delivery says our
+    app was deleted — also while an operator has the shop disabled, so that enabling it
+    later is refused: Saleor has revoked the token."""
     if not names_this_app(raw, link, max_age_s=max_age_s):
         return False
     async with pool.connection() as conn, conn.transaction():
-        disabled = await disable_saleor_link(conn, link.tenant_id, app_id=link.app_id)
+        disabled = await mark_uninstalled(conn, link.tenant_id, app_id=link.app_id)
         if disabled:
             await append_audit(
                 conn,

@@ -58,6 +58,11 @@ async def get_config(request: Request) -> WebhookConfig:
 
 ConfigDep = Annotated[WebhookConfig, Depends(get_config)]
 
+OPERATOR_DISABLED = (
+    "an operator disabled this Saleor shop's link: its deliveries are refused until it is "
+    "enabled again (`opsgraph saleor shops enable`); an uninstall is still recorded"
+)
+
 
 def fresh(normalized: Normalized, config: WebhookConfig) -> Normalized:
     """The delivery, if the time its body was issued lies within the replay window."""
@@ -102,6 +107,9 @@ async def receive_saleor(
         raise refused("saleor", exc) from None
     if sender.link is not None and event_name.lower() == UNINSTALL_EVENT:
         await uninstall(resources.pool, shops, sender.link, raw, max_age_s=config.max_age_s)
+    elif sender.link is not None and not sender.link.enabled:
+        logger.info("saleor: delivery for the disabled shop %s refused", sender.tenant_id)
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, detail=OPERATOR_DISABLED)
     return await ingest(
         resources,
         dataclasses.replace(config, tenant_id=sender.tenant_id),

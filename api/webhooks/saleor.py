@@ -155,10 +155,12 @@ class SaleorShops:
         default_jwks: JwksCache | None,
         default_hmac_secret: str | None,
     ) -> SaleorSender:
-        """Who sent this, from its claimed API URL; raises before anything is read."""
+        """Who sent this, from its claimed API URL; raises before anything is read. A shop an
+        operator disabled is still a sender (its `APP_DELETED` must be heard); the route
+        refuses its other deliveries once their signature is checked."""
         link = await self._link(pool, api_url) if api_url else None
         if link is not None:
-            if not link.enabled:
+            if link.uninstalled:
                 self.forget(link.tenant_id)
                 raise SignatureError("the app was uninstalled from this Saleor shop")
             return SaleorSender(link.tenant_id, self.keys_for(link), None, link)

@@ -8,9 +8,9 @@ from cryptography.fernet import Fernet
 from runtime.resources import Resources
 from runtime.saleor_links import (
     SaleorLinkConflict,
-    disable_saleor_link,
     jwks_url_for,
     link_for_api_url,
+    mark_uninstalled,
     saleor_link,
     save_saleor_link,
     tenant_id_for,
@@ -74,10 +74,13 @@ async def test_reinstall_replaces_the_token_and_enables_again(
 ) -> None:
     tenant = tenant_id_for(API_URL)
     async with resources.pool.connection() as conn:
-        assert await disable_saleor_link(conn, tenant) is True
-        assert await disable_saleor_link(conn, tenant) is False
+        installed = await saleor_link(conn, tenant, box=box)
+        assert installed is not None
+        assert await mark_uninstalled(conn, tenant, app_id="QXBwOjk5") is False  # not ours
+        assert await mark_uninstalled(conn, tenant, app_id=installed.app_id) is True
+        assert await mark_uninstalled(conn, tenant, app_id=installed.app_id) is False
         disabled = await saleor_link(conn, tenant, box=box)
-        assert disabled is not None and not disabled.enabled
+        assert disabled is not None and not disabled.enabled and disabled.uninstalled
         await save_saleor_link(
             conn,
             tenant_id=tenant,
@@ -88,7 +91,7 @@ async def test_reinstall_replaces_the_token_and_enables_again(
             box=box,
         )
         again = await saleor_link(conn, tenant, box=box)
-    assert again is not None and again.enabled
+    assert again is not None and again.enabled and not again.uninstalled
     assert (again.app_id, again.app_token) == ("QXBwOjI=", "token-two")
 
 

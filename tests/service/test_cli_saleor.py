@@ -164,7 +164,7 @@ async def test_a_shop_that_uninstalled_is_not_enabled_but_installs_again(
     assert refused.returncode == 1
     assert f"the shop of tenant {tenant!r} uninstalled the app" in refused.stderr
     assert "install the app again" in refused.stderr
-    assert f"{tenant}  disabled" in (await shops("list")).stdout
+    assert f"{tenant}  uninstalled" in (await shops("list")).stdout
     assert (await deliver_order(client, shop)).status_code == 401
     await installed(client, shop)
     assert f"{tenant}  enabled" in (await shops("list")).stdout

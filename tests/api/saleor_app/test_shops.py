@@ -13,7 +13,7 @@ from cryptography.fernet import Fernet
 from hitl.audit import SALEOR_ACTOR, verify_audit
 from runtime.apikeys import Role
 from runtime.resources import Resources
-from runtime.saleor_links import saleor_link, tenant_id_for
+from runtime.saleor_links import saleor_link, set_saleor_shop_enabled, tenant_id_for
 from runtime.secretbox import SecretBox
 from runtime.settings import Settings
 from tests.api.saleor_app.conftest import PUBLIC_URL
@@ -186,3 +186,44 @@ async def test_install_and_uninstall_are_in_the_shops_audit_chain(
         assert shop_b.app_token not in json.dumps(entry["details"])
     report = await verify_audit(resources.pool, tenant_id=tenant)
     assert report.ok, report
+
+
+async def test_an_uninstall_while_an_operator_has_the_shop_disabled_is_recorded(
+    client: httpx.AsyncClient, resources: Resources, shop_b: FakeSaleor
+) -> None:
+    """An operator's disable refuses the shop's deliveries, but not its uninstall: Saleor
+    revokes the token either way, and enabling a shop whose token is gone must be refused."""
+    tenant = await installed(client, shop_b)
+    async with resources.pool.connection() as conn:
+        assert await set_saleor_shop_enabled(conn, tenant, enabled=False) is not None
+    order, order_headers = order_delivery(shop_b)
+    while_disabled = await client.post("/webhooks/saleor", content=order, headers=order_headers)
+    assert while_disabled.status_code == 401
+    assert "an operator disabled" in while_disabled.json()["detail"]
+
+    forged, forged_headers = app_deleted(shop_b, shop_b.app_id)
+    tampered = await client.post(
+        "/webhooks/saleor",
+        content=forged.replace(b"AppDeleted", b"AppDeletex"),
+        headers=forged_headers,
+    )
+    assert tampered.status_code == 401  # the signature still decides
+    body, headers = app_deleted(shop_b, shop_b.app_id)
+    answer = await client.post("/webhooks/saleor", content=body, headers=headers)
+    assert answer.status_code == 200, answer.text
+
+    async with resources.pool.connection() as conn:
+        link = await saleor_link(conn, tenant, box=SecretBox(SECRET_KEY.encode()))
+        actions = await (
+            await conn.execute(
+                "SELECT action FROM audit_log WHERE tenant_id = %s ORDER BY seq DESC LIMIT 1",
+                (tenant,),
+            )
+        ).fetchone()
+    assert link is not None and link.uninstalled and not link.enabled
+    assert actions is not None and actions["action"] == "saleor_link.uninstalled"
+    after = await client.post("/webhooks/saleor", content=order, headers=order_headers)
+    assert after.status_code == 401
+    assert "uninstalled" in after.json()["detail"]
+    assert await installed(client, shop_b) == tenant  # installing again links it anew
+    assert await enabled(resources, tenant)

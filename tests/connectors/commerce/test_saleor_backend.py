@@ -17,7 +17,7 @@ from connectors.orders import tracking_id
 from connectors.saleor import SaleorAuthError, SaleorUnavailable
 from connectors.saleor_documents import document_errors
 from runtime.resources import Resources
-from runtime.saleor_links import SaleorLink, disable_saleor_link, save_saleor_link
+from runtime.saleor_links import SaleorLink, mark_uninstalled, save_saleor_link
 from runtime.secretbox import SecretBox
 from tests.fakes.saleor_server import FakeSaleor
 from tests.fakes.saleor_state import Order, Product
@@ -280,7 +280,7 @@ async def test_backend_for_picks_saleor_only_for_a_tenant_with_an_enabled_link(
     other = await backend_for(conn, "default", secrets=box)
     with pytest.raises(RuntimeError, match="secret box"):
         await backend_for(conn, tenant, secrets=None)
-    await disable_saleor_link(conn, tenant)
+    await mark_uninstalled(conn, tenant, app_id=shop.fake.app_id)
     uninstalled = await backend_for(conn, tenant, secrets=box)
 
     assert isinstance(linked, SaleorBackend) and linked.link.app_token == shop.fake.app_token
