@@ -15,10 +15,10 @@ from typing import Any
 
 import httpx
 
+from api.saleor_app.audit import audit_shop
 from api.saleor_app.config import SaleorAppConfig
 from api.webhooks.errors import KeysUnavailable
 from api.webhooks.saleor import rsa_keys
-from hitl.audit import SALEOR_ACTOR, append_audit
 from runtime.saleor_links import (
     Conn,
     SaleorLink,
@@ -138,14 +138,7 @@ async def register_shop(
                 app_token=token,
                 box=config.box,
             )
-            await append_audit(
-                conn,
-                tenant_id=link.tenant_id,
-                actor=SALEOR_ACTOR,
-                action="saleor_link.installed",
-                subject=f"saleor_link:{link.tenant_id}",
-                details={"api_url": link.api_url, "app_id": link.app_id},
-            )
+            await audit_shop(conn, link, "saleor_link.installed")
     except SaleorLinkConflict as exc:
         raise RegisterRefused(409, "TENANT_CONFLICT", str(exc)) from None
     return link

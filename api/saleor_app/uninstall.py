@@ -6,10 +6,10 @@ import json
 import logging
 from typing import Any
 
+from api.saleor_app.audit import audit_shop
 from api.webhooks.claims import require_fresh, saleor_issued_at
 from api.webhooks.errors import MalformedPayload
 from api.webhooks.saleor import SaleorShops
-from hitl.audit import SALEOR_ACTOR, append_audit
 from runtime.database import Pool
 from runtime.saleor_links import SaleorLink, mark_uninstalled
 
@@ -55,14 +55,7 @@ async def uninstall(
     async with pool.connection() as conn, conn.transaction():
         disabled = await mark_uninstalled(conn, link.tenant_id, app_id=link.app_id)
         if disabled:
-            await append_audit(
-                conn,
-                tenant_id=link.tenant_id,
-                actor=SALEOR_ACTOR,
-                action="saleor_link.uninstalled",
-                subject=f"saleor_link:{link.tenant_id}",
-                details={"api_url": link.api_url, "app_id": link.app_id},
-            )
+            await audit_shop(conn, link, "saleor_link.uninstalled")
     shops.forget(link.tenant_id)
     if disabled:
         logger.info(
