@@ -212,17 +212,18 @@ async def set_saleor_shop_enabled(
     conn: Conn, tenant_id: str, *, enabled: bool
 ) -> tuple[SaleorShop, bool] | None:
     """An operator turns the tenant's link on or off: the shop as it now is, and whether it
-    changed; None when the tenant has no link. Enabling keeps the token sealed at install."""
+    changed; None when the tenant has no link. Enabling keeps the token sealed at install,
+    and never enables a shop that uninstalled the app (Saleor revoked that token)."""
     row = await _one(
         conn,
         f"""
         UPDATE saleor_apps
         SET enabled = %s, updated_at = now(),
             disabled_at = CASE WHEN %s THEN NULL ELSE now() END
-        WHERE tenant_id = %s AND enabled <> %s
+        WHERE tenant_id = %s AND enabled <> %s AND (NOT %s OR uninstalled_at IS NULL)
         RETURNING {_SHOP_COLUMNS}
         """,
-        (enabled, enabled, tenant_id, enabled),
+        (enabled, enabled, tenant_id, enabled, enabled),
     )
     if row is not None:
         return SaleorShop(**row), True

@@ -13,6 +13,7 @@ from runtime.saleor_links import (
     mark_uninstalled,
     saleor_link,
     save_saleor_link,
+    set_saleor_shop_enabled,
     tenant_id_for,
 )
 from runtime.secretbox import SecretBox, SecretBoxError
@@ -81,6 +82,8 @@ async def test_reinstall_replaces_the_token_and_enables_again(
         assert await mark_uninstalled(conn, tenant, app_id=installed.app_id) is False
         disabled = await saleor_link(conn, tenant, box=box)
         assert disabled is not None and not disabled.enabled and disabled.uninstalled
+        refused = await set_saleor_shop_enabled(conn, tenant, enabled=True)
+        assert refused is not None and refused[1] is False and not refused[0].enabled
         await save_saleor_link(
             conn,
             tenant_id=tenant,
